@@ -1,0 +1,10 @@
+"""kbbxl: performance-program workbooks for Turkish municipalities."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("kbbxl")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+src"
+
+__all__ = ["__version__"]

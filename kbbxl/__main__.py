@@ -1,0 +1,5 @@
+"""`python -m kbbxl` runs the command line."""
+
+from kbbxl.cli import main
+
+main()

@@ -1,0 +1,86 @@
+"""The `kbbxl` command line: each command parses its options and calls one library function."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kbbxl import __version__
+from kbbxl.errors import KbbxlError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _State:
+    debug = False
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="kbbxl", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Hata olursa Python izini (traceback) göster.")
+def cli(debug: bool) -> None:
+    """kbbxl — belediye performans programı çalışma kitapları.
+
+    Plan çalışma kitabından daire formlarını üretir, dairelerden dönen formları
+    denetleyip birleştirir ve maliyenin açacağı ana çalışma kitabını yazar.
+    """
+    _State.debug = debug
+
+
+@cli.command("init", context_settings=CONTEXT)
+@click.argument("year", type=click.IntRange(2000, 2100))
+@click.option(
+    "--from", "source", type=click.Path(exists=True, path_type=Path),
+    help="Önceki yılın plan.xlsx dosyası (ya da planın metin biçimi olan klasör): "
+    "hiyerarşi ve sorumlu birimler yeni yıla taşınır.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("plan.xlsx"), show_default=True, help="Yazılacak plan dosyası.",
+)
+@click.option("--force", is_flag=True, help="Var olan dosyanın üzerine yaz.")
+def init_command(year: int, source: Path | None, output: Path, force: bool) -> None:
+    """YEAR yılı için boş (ya da --from ile önceki yıldan taşınmış) bir plan yaz."""
+    from kbbxl import plan, textdata
+
+    if output.exists() and not force:
+        raise click.UsageError(f"{output} zaten var; üzerine yazmak için --force verin.")
+    if source is None:
+        program = plan.blank_program(year)
+    else:
+        program = (
+            textdata.read_text_plan(source) if source.is_dir() else plan.read_plan(source)
+        )
+        if program.year != year:
+            program = plan.carry_forward(program, year)
+    plan.write_plan(program, output)
+    click.echo(f"Plan yazıldı: {output} ({year}, {len(program.targets)} performans hedefi)")
+
+
+def main() -> None:
+    """Entry point: KbbxlError becomes a short Turkish message, never a traceback."""
+    try:
+        cli.main(standalone_mode=False, prog_name="kbbxl")
+    except click.exceptions.Abort:
+        click.echo("İptal edildi.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KbbxlError as exc:
+        if _State.debug:
+            raise
+        click.echo(f"Hata: {exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # last resort: a bug in kbbxl, reported without a traceback
+        if _State.debug:
+            raise
+        click.echo(
+            f"Beklenmeyen hata ({type(exc).__name__}: {exc}). Ayrıntı için --debug ile çalıştırın.",
+            err=True,
+        )
+        sys.exit(3)

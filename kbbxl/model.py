@@ -1,0 +1,349 @@
+"""The domain: a program year, its hierarchy of codes, departments, indicators and activities."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+#: Economic classification, level I (Ekonomik Sınıflandırma I. Düzey), official names.
+ECONOMIC_CODES: dict[str, str] = {
+    "01": "Personel Giderleri",
+    "02": "Sosyal Güvenlik Kurumlarına Devlet Primi Giderleri",
+    "03": "Mal ve Hizmet Alım Giderleri",
+    "04": "Faiz Giderleri",
+    "05": "Cari Transferler",
+    "06": "Sermaye Giderleri",
+    "07": "Sermaye Transferleri",
+    "08": "Borç Verme",
+    "09": "Yedek Ödenekler",
+}
+
+#: The three transformation axes of the 2020–2024 strategic plan, in document order.
+AXES: dict[str, str] = {
+    "KE": "Kentsel Dönüşüm",
+    "TO": "Toplumsal Dönüşüm",
+    "KU": "Kurumsal Dönüşüm",
+}
+
+
+class CodeError(ValueError):
+    """A code that does not follow the KE/PH.1.10.1, KE.1.10 or KE.1 pattern."""
+
+
+_AXIS = r"(?P<axis>[A-Za-z]{2})"
+_TARGET_RE = re.compile(
+    _AXIS + r"\s*/\s*P\s*H\s*\.?\s*(?P<goal>\d+)\s*\.\s*(?P<objective>\d+)\s*\.\s*(?P<n>\d+)",
+    re.IGNORECASE,
+)
+_OBJECTIVE_RE = re.compile(_AXIS + r"\s*\.\s*(?P<goal>\d+)\s*\.\s*(?P<objective>\d+)")
+_GOAL_RE = re.compile(_AXIS + r"\s*\.\s*(?P<goal>\d+)")
+
+
+def normalize_economic_code(value: object) -> str:
+    """ "3", "03", 3.0, "03 Mal ve Hizmet..." → "03"; CodeError when not a level-I code."""
+    text = str(value).strip()
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    m = re.match(r"^0?([1-9])(?:\b|\s|$|[-.])", text)
+    if not m:
+        raise CodeError(f"'{value}' bir ekonomik kod (01–09) değil")
+    return f"0{m.group(1)}"
+
+
+def _check_axis(axis: str, text: str) -> str:
+    axis = axis.upper()
+    if axis not in AXES:
+        raise CodeError(f"'{text}': dönüşüm alanı KE, TO veya KU olmalı")
+    return axis
+
+
+@dataclass(frozen=True, order=True)
+class TargetCode:
+    """A performance-target code such as KE/PH.1.10.1 (axis, goal, objective, number)."""
+
+    axis_order: int = field(repr=False, compare=True)
+    goal: int
+    objective: int
+    number: int
+    axis: str = field(compare=False)
+
+    @classmethod
+    def parse(cls, text: str) -> TargetCode:
+        """Parse "KE/PH.1.10.1", also the document's variants ("KE/Ph.1.10.1", spaces)."""
+        raw = str(text).strip()
+        m = _TARGET_RE.fullmatch(raw)
+        if not m:
+            raise CodeError(f"'{text}' bir performans hedefi kodu değil (ör. KE/PH.1.1.1)")
+        axis = _check_axis(m["axis"], raw)
+        return cls(
+            list(AXES).index(axis), int(m["goal"]), int(m["objective"]), int(m["n"]), axis
+        )
+
+    def __str__(self) -> str:
+        return f"{self.axis}/PH.{self.goal}.{self.objective}.{self.number}"
+
+    @property
+    def goal_code(self) -> str:
+        return f"{self.axis}.{self.goal}"
+
+    @property
+    def objective_code(self) -> str:
+        return f"{self.axis}.{self.goal}.{self.objective}"
+
+
+def canonical_target_code(text: str) -> str:
+    """The canonical spelling of a PH code ("ke/Ph.1.1.1" → "KE/PH.1.1.1")."""
+    return str(TargetCode.parse(text))
+
+
+def parse_objective_code(text: str) -> tuple[str, int, int]:
+    """ "KE.1.10" → ("KE", 1, 10)."""
+    m = _OBJECTIVE_RE.fullmatch(str(text).strip())
+    if not m:
+        raise CodeError(f"'{text}' bir stratejik hedef kodu değil (ör. KE.1.1)")
+    return _check_axis(m["axis"], text), int(m["goal"]), int(m["objective"])
+
+
+def parse_goal_code(text: str) -> tuple[str, int]:
+    """ "KE.1" → ("KE", 1)."""
+    m = _GOAL_RE.fullmatch(str(text).strip())
+    if not m:
+        raise CodeError(f"'{text}' bir stratejik amaç kodu değil (ör. KE.1)")
+    return _check_axis(m["axis"], text), int(m["goal"])
+
+
+def target_sort_key(code: str) -> TargetCode:
+    return TargetCode.parse(code)
+
+
+# --- the plan -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Department:
+    """A department (Daire Başkanlığı): full name and a short ASCII code used in file names."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Axis:
+    code: str  # KE / TO / KU
+    name: str
+
+
+@dataclass(frozen=True)
+class ServiceArea:
+    """Hizmet alanı such as 1.1 Ulaşım Hizmetleri; belongs to one axis."""
+
+    code: str
+    name: str
+    axis: str
+
+
+@dataclass(frozen=True)
+class Goal:
+    """Stratejik Amaç such as KE.1; belongs to one service area."""
+
+    code: str
+    text: str
+    service_area: str
+
+
+@dataclass(frozen=True)
+class Objective:
+    """Stratejik Hedef such as KE.1.1."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PerformanceTarget:
+    """Performans Hedefi such as KE/PH.1.1.1, owned by exactly one department."""
+
+    code: str
+    text: str
+    department: str  # Department.code
+
+    @property
+    def parsed(self) -> TargetCode:
+        return TargetCode.parse(self.code)
+
+    @property
+    def goal_code(self) -> str:
+        return self.parsed.goal_code
+
+    @property
+    def objective_code(self) -> str:
+        return self.parsed.objective_code
+
+
+@dataclass(frozen=True)
+class Program:
+    """One program year as the strategy office plans it (the plan workbook)."""
+
+    institution: str
+    year: int
+    budget: float
+    departments: tuple[Department, ...]
+    axes: tuple[Axis, ...]
+    service_areas: tuple[ServiceArea, ...]
+    goals: tuple[Goal, ...]
+    objectives: tuple[Objective, ...]
+    targets: tuple[PerformanceTarget, ...]
+    #: economic codes the department forms ask for, e.g. ("03", "05", "06")
+    form_economic_codes: tuple[str, ...] = ("03", "05", "06")
+    #: whether the forms have a Bütçe Dışı (off-budget) column
+    off_budget: bool = True
+    #: Genel Yönetim Giderleri per economic code
+    general_administration: Mapping[str, float] = field(default_factory=dict)
+    #: Diğer İdarelere Transfer Edilecek Kaynaklar per economic code
+    transfers: Mapping[str, float] = field(default_factory=dict)
+    deadline: date | None = None
+    contact: str = ""
+    phone: str = ""
+    email: str = ""
+
+    # lookups ---------------------------------------------------------------------------
+    @cached_property
+    def _departments(self) -> dict[str, Department]:
+        return {d.code: d for d in self.departments}
+
+    @cached_property
+    def _targets(self) -> dict[str, PerformanceTarget]:
+        return {t.code: t for t in self.targets}
+
+    @cached_property
+    def _goals(self) -> dict[str, Goal]:
+        return {g.code: g for g in self.goals}
+
+    @cached_property
+    def _objectives(self) -> dict[str, Objective]:
+        return {o.code: o for o in self.objectives}
+
+    @cached_property
+    def _areas(self) -> dict[str, ServiceArea]:
+        return {a.code: a for a in self.service_areas}
+
+    def department(self, code: str) -> Department:
+        return self._departments[code]
+
+    def has_department(self, code: str) -> bool:
+        return code in self._departments
+
+    def target(self, code: str) -> PerformanceTarget:
+        return self._targets[code]
+
+    def has_target(self, code: str) -> bool:
+        return code in self._targets
+
+    def targets_of(self, department: str) -> tuple[PerformanceTarget, ...]:
+        """The department's targets in plan order."""
+        return tuple(t for t in self.targets if t.department == department)
+
+    def goal_of(self, target: PerformanceTarget) -> Goal:
+        return self._goals[target.goal_code]
+
+    def objective_of(self, target: PerformanceTarget) -> Objective:
+        return self._objectives[target.objective_code]
+
+    def service_area_of(self, target: PerformanceTarget) -> ServiceArea:
+        return self._areas[self.goal_of(target).service_area]
+
+    def axis(self, code: str) -> Axis:
+        return next(a for a in self.axes if a.code == code)
+
+    def targets_in_area(self, area: str) -> tuple[PerformanceTarget, ...]:
+        """Targets of a service area in plan (document) order."""
+        return tuple(t for t in self.targets if self.service_area_of(t).code == area)
+
+    def areas_of_axis(self, axis: str) -> tuple[ServiceArea, ...]:
+        return tuple(a for a in self.service_areas if a.axis == axis)
+
+    @property
+    def general_administration_total(self) -> float:
+        return float(sum(self.general_administration.values()))
+
+    @property
+    def transfers_total(self) -> float:
+        return float(sum(self.transfers.values()))
+
+
+# --- what departments send ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a row came from: file name, sheet name and 1-based worksheet row."""
+
+    file: str
+    sheet: str
+    row: int
+
+
+Value = float | str | None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One row of a card's indicators table (Performans Göstergeleri)."""
+
+    target: str
+    seq: int
+    name: str
+    unit: str
+    past2: Value  # Y-2 actual
+    past1: Value  # Y-1 estimate
+    goal: Value  # Y target
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One row of a card's activities table (Faaliyet ve Projeler), amounts in TL."""
+
+    target: str
+    seq: int
+    name: str
+    amounts: Mapping[str, float]  # economic code → Bütçe İçi amount
+    off_budget: float = 0.0  # Bütçe Dışı
+    source: Source | None = None
+
+    @property
+    def in_budget(self) -> float:
+        return float(sum(self.amounts.values()))
+
+    @property
+    def total(self) -> float:
+        return self.in_budget + self.off_budget
+
+
+@dataclass(frozen=True)
+class CardData:
+    """The indicators and activities of any number of cards (one department, or all)."""
+
+    indicators: tuple[Indicator, ...] = ()
+    activities: tuple[Activity, ...] = ()
+
+    def for_target(self, code: str) -> CardData:
+        return CardData(
+            tuple(i for i in self.indicators if i.target == code),
+            tuple(a for a in self.activities if a.target == code),
+        )
+
+    def merged(self, other: CardData) -> CardData:
+        return CardData(self.indicators + other.indicators, self.activities + other.activities)
+
+    @staticmethod
+    def concat(parts: Iterable[CardData]) -> CardData:
+        ind: list[Indicator] = []
+        act: list[Activity] = []
+        for p in parts:
+            ind.extend(p.indicators)
+            act.extend(p.activities)
+        return CardData(tuple(ind), tuple(act))
