@@ -32,13 +32,19 @@ def cli(debug: bool) -> None:
 @cli.command("init", context_settings=CONTEXT)
 @click.argument("year", type=click.IntRange(2000, 2100))
 @click.option(
-    "--from", "source", type=click.Path(exists=True, path_type=Path),
+    "--from",
+    "source",
+    type=click.Path(exists=True, path_type=Path),
     help="Önceki yılın plan.xlsx dosyası (ya da planın metin biçimi olan klasör): "
     "hiyerarşi ve sorumlu birimler yeni yıla taşınır.",
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("plan.xlsx"), show_default=True, help="Yazılacak plan dosyası.",
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("plan.xlsx"),
+    show_default=True,
+    help="Yazılacak plan dosyası.",
 )
 @click.option("--force", is_flag=True, help="Var olan dosyanın üzerine yaz.")
 def init_command(year: int, source: Path | None, output: Path, force: bool) -> None:
@@ -50,9 +56,7 @@ def init_command(year: int, source: Path | None, output: Path, force: bool) -> N
     if source is None:
         program = plan.blank_program(year)
     else:
-        program = (
-            textdata.read_text_plan(source) if source.is_dir() else plan.read_plan(source)
-        )
+        program = textdata.read_text_plan(source) if source.is_dir() else plan.read_plan(source)
         if program.year != year:
             program = plan.carry_forward(program, year)
     plan.write_plan(program, output)

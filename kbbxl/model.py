@@ -78,9 +78,7 @@ class TargetCode:
         if not m:
             raise CodeError(f"'{text}' bir performans hedefi kodu değil (ör. KE/PH.1.1.1)")
         axis = _check_axis(m["axis"], raw)
-        return cls(
-            list(AXES).index(axis), int(m["goal"]), int(m["objective"]), int(m["n"]), axis
-        )
+        return cls(list(AXES).index(axis), int(m["goal"]), int(m["objective"]), int(m["n"]), axis)
 
     def __str__(self) -> str:
         return f"{self.axis}/PH.{self.goal}.{self.objective}.{self.number}"

@@ -96,7 +96,9 @@ def _write_plan(program: Program, path: Path) -> None:
     ws = wb.add_worksheet(S["instructions"])
     ws.set_column(0, 0, 120)
     write_text(ws, 0, 0, L["title"].format(year=program.year), title)
-    for i, line in enumerate(L["text"]["instructions"].format(year=program.year).strip().split("\n")):
+    for i, line in enumerate(
+        L["text"]["instructions"].format(year=program.year).strip().split("\n")
+    ):
         write_text(ws, 2 + i, 0, line, wrap)
 
     G = L["general"]
@@ -119,16 +121,35 @@ def _write_plan(program: Program, path: Path) -> None:
         write_text(ws, r, 0, G[key], head)
         if key == "year":
             ws.write_number(r, 1, value)
-            checked(ws.data_validation(r, 1, r, 1, {"validate": "integer", "criteria": "between",
-                                                    "minimum": 2000, "maximum": 2100}), "year")
+            checked(
+                ws.data_validation(
+                    r,
+                    1,
+                    r,
+                    1,
+                    {
+                        "validate": "integer",
+                        "criteria": "between",
+                        "minimum": 2000,
+                        "maximum": 2100,
+                    },
+                ),
+                "year",
+            )
         elif key == "budget":
             ws.write_number(r, 1, value, money)
-            checked(ws.data_validation(r, 1, r, 1, {"validate": "decimal", "criteria": ">=",
-                                                    "value": 0}), "budget")
+            checked(
+                ws.data_validation(
+                    r, 1, r, 1, {"validate": "decimal", "criteria": ">=", "value": 0}
+                ),
+                "budget",
+            )
         elif key == "off_budget":
             write_text(ws, r, 1, value)
-            checked(ws.data_validation(r, 1, r, 1, {"validate": "list",
-                                                    "source": [yes, no]}), "off-budget")
+            checked(
+                ws.data_validation(r, 1, r, 1, {"validate": "list", "source": [yes, no]}),
+                "off-budget",
+            )
         elif key == "deadline":
             if isinstance(value, dt.date):
                 ws.write_datetime(r, 1, dt.datetime.combine(value, dt.time()), datef)
@@ -164,16 +185,29 @@ def _write_plan(program: Program, path: Path) -> None:
                 else:
                     write_text(ws, r, c, value)
         if table == "budget":
-            checked(ws.data_validation(1, 2, 9, 3, {"validate": "decimal", "criteria": ">=",
-                                                    "value": 0}), "amounts")
+            checked(
+                ws.data_validation(
+                    1, 2, 9, 3, {"validate": "decimal", "criteria": ">=", "value": 0}
+                ),
+                "amounts",
+            )
         if table == "targets":
             # Owners must be department codes from the Birimler sheet.
-            checked(ws.data_validation(1, 2, max_rows, 2, {
-                "validate": "list",
-                "source": f"='{S['departments']}'!$A$2:$A${max_rows}",
-                "error_title": "Bilinmeyen birim",
-                "error_message": "Birimler sayfasındaki bir birim kodunu seçin.",
-            }), "owner list")
+            checked(
+                ws.data_validation(
+                    1,
+                    2,
+                    max_rows,
+                    2,
+                    {
+                        "validate": "list",
+                        "source": f"='{S['departments']}'!$A$2:$A${max_rows}",
+                        "error_title": "Bilinmeyen birim",
+                        "error_message": "Birimler sayfasındaki bir birim kodunu seçin.",
+                    },
+                ),
+                "owner list",
+            )
         ws.autofilter(0, 0, max(len(rows[table]), 1), len(cols) - 1)
     wb.close()
 
@@ -244,8 +278,9 @@ def read_plan(path: str | Path) -> Program:
         "objectives": build("objectives", lambda r: Objective(_objective(r["code"]), r["text"])),
         "targets": build(
             "targets",
-            lambda r: PerformanceTarget(str(TargetCode.parse(r["code"])), r["text"],
-                                        r["department"]),
+            lambda r: PerformanceTarget(
+                str(TargetCode.parse(r["code"])), r["text"], r["department"]
+            ),
         ),
     }
     _check_references(parsed, S, problems)
@@ -273,6 +308,7 @@ def read_plan(path: str | Path) -> Program:
 
     if problems.items:
         raise PlanError(problems.items)
+
     def objs(table: str) -> tuple[Any, ...]:
         return tuple(o for _, o in parsed[table])
 
@@ -405,8 +441,7 @@ def _check_references(
                 problems.add(S[table], _cell(col, rownum), f"{what} '{value}' birden fazla kez var")
             seen.add(value)
 
-    def exists(table: str, attr: Callable[[Any], str], known_in: str, col: int,
-               what: str) -> None:
+    def exists(table: str, attr: Callable[[Any], str], known_in: str, col: int, what: str) -> None:
         known = {o.code for _, o in parsed[known_in]}
         for rownum, obj in parsed[table]:
             if attr(obj) not in known:
@@ -415,13 +450,15 @@ def _check_references(
     for rownum, d in parsed["departments"]:
         if not _DEPT_CODE.match(d.code):
             problems.add(
-                S["departments"], _cell(0, rownum),
+                S["departments"],
+                _cell(0, rownum),
                 f"birim kodu '{d.code}' yalnızca büyük harf A–Z, rakam ve _ içermeli (en çok 20)",
             )
     for rownum, a in parsed["axes"]:
         if a.code not in AXES:
-            problems.add(S["axes"], _cell(0, rownum),
-                         f"dönüşüm alanı '{a.code}' KE, TO veya KU olmalı")
+            problems.add(
+                S["axes"], _cell(0, rownum), f"dönüşüm alanı '{a.code}' KE, TO veya KU olmalı"
+            )
     unique("departments", lambda d: d.code, 0, "birim kodu")
     unique("departments", lambda d: tr_casefold(d.name), 1, "birim adı")
     unique("axes", lambda a: a.code, 0, "dönüşüm alanı")

@@ -100,6 +100,11 @@ def parse_tr_number(value: object) -> float | None:
     if text[:1] in "-−+" and len(text) > 1:
         sign = -1.0 if text[0] in "-−" else 1.0
         text = text[1:].strip()
+    if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
+        raise NumberFormatError(
+            f"'{value}' iki türlü okunabilir: binlik ayırıcı olarak nokta, ondalık için virgül "
+            "kullanın (ör. 1.500 ya da 1,5)"
+        )
     if _TR_PLAIN.match(text) or _TR_GROUPED.match(text) or _TR_SPACE_GROUPED.match(text):
         return sign * float(text.replace(" ", "").replace(".", "").replace(",", "."))
     if _EN_GROUPED_DECIMAL.match(text):
@@ -107,9 +112,5 @@ def parse_tr_number(value: object) -> float | None:
     if re.fullmatch(r"\d+\.\d+", text):
         raise NumberFormatError(
             f"'{value}' iki türlü okunabilir: ondalık için virgül kullanın (ör. 12,45)"
-        )
-    if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
-        raise NumberFormatError(
-            f"'{value}' iki türlü okunabilir: binlik ayırıcı olarak nokta kullanın (ör. 1.500)"
         )
     raise NumberFormatError(f"'{value}' bir sayı değil")

@@ -65,7 +65,9 @@ def read_text_plan(folder: str | Path) -> Program:
         institution=general.get("institution", ""),
         year=int(general["year"]),
         budget=_number(general.get("budget", ""), Location("general.csv", "", "budget")),
-        departments=tuple(Department(r["code"], r["name"]) for r in _rows(folder / "departments.csv")),
+        departments=tuple(
+            Department(r["code"], r["name"]) for r in _rows(folder / "departments.csv")
+        ),
         axes=tuple(Axis(r["code"], r["name"]) for r in _rows(folder / "axes.csv")),
         service_areas=tuple(
             ServiceArea(r["code"], r["name"], r["axis"])
@@ -80,7 +82,9 @@ def read_text_plan(folder: str | Path) -> Program:
             for r in _rows(folder / "targets.csv")
         ),
         form_economic_codes=tuple(
-            normalize_economic_code(c) for c in general.get("form_economic_codes", "").split(";") if c
+            normalize_economic_code(c)
+            for c in general.get("form_economic_codes", "").split(";")
+            if c
         ),
         off_budget=general.get("off_budget", "yes").lower() in ("yes", "evet", "true", "1"),
         general_administration={

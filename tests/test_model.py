@@ -1,0 +1,70 @@
+"""Codes of the hierarchy: parsing, variants seen in the document, errors."""
+
+import pytest
+
+from kbbxl.model import (
+    CodeError,
+    TargetCode,
+    canonical_target_code,
+    normalize_economic_code,
+    parse_goal_code,
+    parse_objective_code,
+)
+
+
+@pytest.mark.parametrize(
+    "text, canonical",
+    [
+        ("KE/PH.1.10.1", "KE/PH.1.10.1"),
+        ("KE/Ph.1.10.1", "KE/PH.1.10.1"),  # the document's variant
+        ("ku/ph.6.5.1", "KU/PH.6.5.1"),
+        (" TO / PH . 2.1.1 ", "TO/PH.2.1.1"),
+    ],
+)
+def test_target_codes_are_canonicalised(text, canonical):
+    assert canonical_target_code(text) == canonical
+
+
+def test_target_code_parts_and_order():
+    code = TargetCode.parse("KE/PH.1.10.1")
+    assert (code.axis, code.goal, code.objective, code.number) == ("KE", 1, 10, 1)
+    assert code.objective_code == "KE.1.10"
+    assert code.goal_code == "KE.1"
+    codes = ["KU/PH.1.1.1", "KE/PH.1.10.1", "TO/PH.1.1.1", "KE/PH.1.2.1"]
+    assert sorted(codes, key=TargetCode.parse) == [
+        "KE/PH.1.2.1",
+        "KE/PH.1.10.1",
+        "TO/PH.1.1.1",
+        "KU/PH.1.1.1",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ["KE.1.1", "XX/PH.1.1.1", "KE/PH.1.1", "KE-PH.1.1.1", "", "PH.1.1.1"]
+)
+def test_invalid_target_codes(text):
+    with pytest.raises(CodeError):
+        TargetCode.parse(text)
+
+
+def test_goal_and_objective_codes():
+    assert parse_goal_code("KE.1") == ("KE", 1)
+    assert parse_objective_code("KE.1.10") == ("KE", 1, 10)
+    with pytest.raises(CodeError):
+        parse_goal_code("KE")
+    with pytest.raises(CodeError):
+        parse_objective_code("ZZ.1.1")
+
+
+@pytest.mark.parametrize(
+    "value, code",
+    [("3", "03"), ("03", "03"), (6.0, "06"), ("05 Cari Transferler", "05"), ("9- Yedek", "09")],
+)
+def test_economic_codes(value, code):
+    assert normalize_economic_code(value) == code
+
+
+@pytest.mark.parametrize("value", ["10", "0", "abc", "00"])
+def test_invalid_economic_codes(value):
+    with pytest.raises(CodeError):
+        normalize_economic_code(value)
