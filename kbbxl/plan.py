@@ -84,22 +84,45 @@ def write_plan(program: Program, path: str | Path) -> Path:
 
 
 def _write_plan(program: Program, path: Path) -> None:
+    wb = new_workbook(path)
+    add_plan_sheets(wb, program)
+    wb.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanCells:
+    """Absolute references (e.g. 'Genel Yönetim'!$C$2) of the plan inputs other sheets use."""
+
+    budget: str
+    general_administration: dict[str, str]
+    transfers: dict[str, str]
+
+
+def add_plan_sheets(
+    wb: Any, program: Program, *, instructions: bool = True, hide_hierarchy: bool = False
+) -> PlanCells:
+    """Add the plan's sheets to an open xlsxwriter workbook (read_plan reads them back).
+
+    The master workbook carries the plan this way, so that it can be rebuilt from itself.
+    """
+    from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+
     L = _L()
     S = L["sheets"]
-    wb = new_workbook(path)
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     title = wb.add_format({"bold": True, "font_size": 14})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     money = wb.add_format({"num_format": "#,##0.00"})
     datef = wb.add_format({"num_format": "dd.mm.yyyy"})
 
-    ws = wb.add_worksheet(S["instructions"])
-    ws.set_column(0, 0, 120)
-    write_text(ws, 0, 0, L["title"].format(year=program.year), title)
-    for i, line in enumerate(
-        L["text"]["instructions"].format(year=program.year).strip().split("\n")
-    ):
-        write_text(ws, 2 + i, 0, line, wrap)
+    if instructions:
+        ws = wb.add_worksheet(S["instructions"])
+        ws.set_column(0, 0, 120)
+        write_text(ws, 0, 0, L["title"].format(year=program.year), title)
+        for i, line in enumerate(
+            L["text"]["instructions"].format(year=program.year).strip().split("\n")
+        ):
+            write_text(ws, 2 + i, 0, line, wrap)
 
     G = L["general"]
     ws = wb.add_worksheet(S["general"])
@@ -209,7 +232,24 @@ def _write_plan(program: Program, path: Path) -> None:
                 "owner list",
             )
         ws.autofilter(0, 0, max(len(rows[table]), 1), len(cols) - 1)
-    wb.close()
+        if hide_hierarchy and table != "budget":
+            ws.hide()
+
+    def ref(sheet: str, row: int, col: int) -> str:
+        return f"{quote_sheetname(sheet)}!{xl_rowcol_to_cell(row, col, True, True)}"
+
+    budget_cols = list(L["columns"]["budget"])
+    code_rows = {c: r for r, c in enumerate(ECONOMIC_CODES, start=1)}
+    return PlanCells(
+        budget=ref(S["general"], [k for k, _ in general].index("budget"), 1),
+        general_administration={
+            c: ref(S["budget"], r, budget_cols.index("general_administration"))
+            for c, r in code_rows.items()
+        },
+        transfers={
+            c: ref(S["budget"], r, budget_cols.index("transfers")) for c, r in code_rows.items()
+        },
+    )
 
 
 # --- reading ------------------------------------------------------------------------------
