@@ -13,11 +13,64 @@ from kbbxl.errors import KbbxlError
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def _speak_turkish() -> None:
+    """Give click's own messages (usage errors, help headings) in Turkish.
+
+    click looks its messages up through `gettext` names bound in each of its modules; binding
+    those names to our catalogue (workbook_templates/cli.toml) needs no compiled .mo files
+    and leaves the process' locale alone.
+    """
+    from kbbxl.resources import labels
+
+    catalogue: dict[str, str] = labels("cli")["click"]
+
+    def gettext(message: str) -> str:
+        return catalogue.get(message, message)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.termui
+    import click.types
+
+    for module in (click.core, click.decorators, click.exceptions, click.formatting,
+                   click.parser, click.termui, click.types):
+        if hasattr(module, "_"):
+            module._ = gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+_speak_turkish()
+
+
+class _Command(click.Command):
+    """A command whose usage line reads in Turkish."""
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("options_metavar", "[SEÇENEKLER]")
+        super().__init__(*args, **kwargs)
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
 class _State:
     debug = False
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(
+    cls=_Group,
+    context_settings=CONTEXT,
+    options_metavar="[SEÇENEKLER]",
+    subcommand_metavar="KOMUT [ARGÜMANLAR]...",
+)
 @click.version_option(__version__, prog_name="kbbxl", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Hata olursa Python izini (traceback) göster.")
 def cli(debug: bool) -> None:

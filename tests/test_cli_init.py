@@ -115,3 +115,12 @@ def test_non_editable_install_runs_from_elsewhere(tmp_path):
     lines = check.stdout.split()
     assert "site-packages/kbbxl/_data/schemas" in lines[0], check.stdout + check.stderr
     assert lines[1] == "2022"
+
+
+def test_usage_errors_are_reported_in_turkish():
+    result = CliRunner().invoke(cli, ["init", "20"])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[0] == "Kullanım: kbbxl init [SEÇENEKLER] YEAR"
+    assert "Hata: 'YEAR' için geçersiz değer: 20 şu aralıkta değil" in result.output
+    result = CliRunner().invoke(cli, ["yok-boyle-komut"])
+    assert "Hata: 'yok-boyle-komut' diye bir komut yok." in result.output
