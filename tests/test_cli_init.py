@@ -118,7 +118,7 @@ def test_non_editable_install_runs_from_elsewhere(tmp_path):
 
 
 def test_usage_errors_are_reported_in_turkish():
-    result = CliRunner().invoke(cli, ["init", "20"])
+    result = CliRunner().invoke(cli, ["init", "20"], prog_name="kbbxl")
     assert result.exit_code == 2
     assert result.output.splitlines()[0] == "Kullanım: kbbxl init [SEÇENEKLER] YEAR"
     assert "Hata: 'YEAR' için geçersiz değer: 20 şu aralıkta değil" in result.output
