@@ -1,0 +1,573 @@
+"""Safe opening of returned workbooks: every check that runs before a parser touches a file.
+
+A returned form comes by e-mail from a department and may be empty, truncated, a renamed
+PDF, a password-protected or legacy Excel file, a zip bomb or an XML bomb. `inspect_file`
+looks at the bytes and the zip central directory (never extracting to disk), reads every
+entry within fixed limits so that a corrupt entry is found here and not deep in a parser,
+and answers with findings (stable codes from schemas/issues.toml, section [safety]) instead
+of exceptions. `scan_sheets` reads what the value reader (calamine) cannot see: formulas
+typed into cells, error values, merged cells and hidden rows.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+import defusedxml
+import defusedxml.ElementTree as SafeET
+
+from kbbxl.raw import Finding
+from kbbxl.report import ERROR, display_value, issue_type
+from kbbxl.resources import load_toml
+
+#: the codes of the [safety] section of schemas/issues.toml
+_SAFETY: frozenset[str] = frozenset(load_toml("schemas", "issues.toml")["safety"])
+
+# ---------------------------------------------------------------------------- limits
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a department form may be at most. A real form is well under 1 MB."""
+
+    max_file_bytes: int = 25 * 1024 * 1024
+    max_entries: int = 2_000
+    max_uncompressed_bytes: int = 250 * 1024 * 1024
+    # A large entry that inflates more than this is a bomb; sheets of a real form
+    # inflate 5-30 times, runs of identical empty rows up to ~100.
+    max_ratio: float = 250.0
+    ratio_applies_above: int = 1024 * 1024
+
+
+DEFAULT_LIMITS = Limits()
+
+# ---------------------------------------------------------------------------- catalogue
+
+
+def finding(
+    code: str, sheet: str = "", cell: str = "", value: Any = None, **fields: Any
+) -> Finding:
+    """A Finding with the catalogue's Turkish message for `code`, filled with `fields`."""
+    shown = {k: v if isinstance(v, str) else display_value(v) for k, v in fields.items()}
+    message = issue_type(code).message.format(
+        sheet=sheet, cell=cell, value=display_value(value), **shown
+    )
+    return Finding(code=code, sheet=sheet, cell=cell, message=message, value=value)
+
+
+def blocking(findings: Iterable[Finding]) -> bool:
+    """True when a finding means the file must not be parsed (an error of [safety])."""
+    return any(f.code in _SAFETY and issue_type(f.code).severity == ERROR for f in findings)
+
+
+def _size(n: int) -> str:
+    """A byte count for a clerk: "3,2 MB"."""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}".replace(".", ",")
+    return f"{n} bayt"
+
+
+# ---------------------------------------------------------------------------- defusedxml
+
+
+def activate_defusedxml() -> None:
+    """Route every stdlib XML parse (also openpyxl's) through defusedxml. Idempotent.
+
+    openpyxl decides at import time (openpyxl.DEFUSEDXML) and uses defusedxml whenever it
+    is installed; defuse_stdlib() covers any other stdlib parser in the process.
+    """
+    if getattr(activate_defusedxml, "done", False):
+        return
+    with warnings.catch_warnings():
+        # defuse_stdlib imports the deprecated defusedxml.cElementTree shim.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        defusedxml.defuse_stdlib()
+    activate_defusedxml.done = True  # type: ignore[attr-defined]
+
+
+def openpyxl_is_defused() -> bool:
+    """True when openpyxl parses through defusedxml."""
+    import openpyxl
+
+    return bool(getattr(openpyxl, "DEFUSEDXML", False))
+
+
+# ---------------------------------------------------------------------------- inspection
+
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+
+_SPREADSHEET_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": False,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": False,
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": True,
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": True,
+}
+_OTHER_TYPES = {
+    "wordprocessingml": "Word belgesi (.docx)",
+    "presentationml": "PowerPoint sunusu (.pptx)",
+    "sheet.binary": "Excel ikili çalışma kitabı (.xlsb)",
+}
+_OFFICE_DOCUMENT = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument",
+)
+
+
+@dataclass
+class Inspection:
+    """What inspect_file found: findings, and whether the file may be handed to a parser."""
+
+    path: Path
+    findings: list[Finding] = field(default_factory=list)
+    workbook_part: str = ""  # e.g. "xl/workbook.xml" when the file is a spreadsheet
+    macros: bool = False
+
+    @property
+    def readable(self) -> bool:
+        return not blocking(self.findings)
+
+
+def inspect_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Inspection:
+    """Check a returned file before parsing it; every problem becomes a Finding, never a raise."""
+    activate_defusedxml()
+    path = Path(path)
+    result = Inspection(path)
+    add = result.findings.append
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            add(finding("file-empty"))
+            return result
+        if size > limits.max_file_bytes:
+            add(finding("file-too-large", size=_size(size), limit=_size(limits.max_file_bytes)))
+            return result
+        with path.open("rb") as fh:
+            head = fh.read(8)
+        if head.startswith(_CFB_MAGIC):
+            add(_inspect_cfb(path))
+            return result
+        if not head.startswith(_ZIP_MAGICS):
+            add(finding("not-zip", what=_describe(head, path)))
+            return result
+        _inspect_zip(path, limits, result)
+    except OSError as exc:
+        add(finding("file-unreadable", reason=exc.strerror or type(exc).__name__))
+    return result
+
+
+def _describe(head: bytes, path: Path) -> str:
+    """A clerk's name for what a non-zip file probably is."""
+    if head.startswith(b"%PDF"):
+        return "bir PDF belgesi"
+    if head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
+        return "bir HTML/XML metni (web sayfası ya da 'XML Elektronik Tablo' olarak kaydedilmiş)"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return "bir resim"
+    try:
+        with path.open("rb") as fh:
+            fh.read(4096).decode("utf-8")
+        return "düz metin (CSV olabilir)"
+    except UnicodeDecodeError:
+        return "tanınmayan bir biçim"
+
+
+def _inspect_zip(path: Path, limits: Limits, result: Inspection) -> None:
+    add = result.findings.append
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error,
+            NotImplementedError, UnicodeDecodeError, OSError):
+        add(finding("zip-truncated"))
+        return
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.max_entries:
+            add(finding("too-many-entries", count=len(infos), limit=limits.max_entries))
+            return
+        names = [i.filename for i in infos]
+        if len(set(names)) != len(names):
+            duplicate = next(n for n in names if names.count(n) > 1)
+            add(finding("entry-corrupt", entry=duplicate, reason="aynı adla iki kez var"))
+            return
+        total = sum(i.file_size for i in infos)
+        if total > limits.max_uncompressed_bytes:
+            add(finding("zip-bomb", size=_size(total), limit=_size(limits.max_uncompressed_bytes)))
+            return
+        for info in infos:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > limits.ratio_applies_above and ratio > limits.max_ratio:
+                add(finding("zip-bomb", size=_size(info.file_size), limit=f"{ratio:.0f} kat"))
+                return
+            if info.flag_bits & 0x1:
+                add(finding("encrypted"))
+                return
+        if "mimetype" in names and "content.xml" in names:
+            add(finding("opendocument"))
+            return
+        if "[Content_Types].xml" not in names:
+            add(finding("not-workbook", what="Office içerik tanımı ([Content_Types].xml) yok"))
+            return
+        # Read every entry once, within the declared sizes: CRC errors, broken deflate data
+        # and XML that is malformed or declares a DTD (entity bombs) all surface here.
+        for info in infos:
+            problem = _read_entry(zf, info)
+            if problem:
+                add(finding(problem[0], entry=info.filename, reason=problem[1]))
+                return
+        _check_workbook_part(zf, set(names), result)
+
+
+def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, str] | None:
+    """(code, reason) when the entry cannot be read cleanly, else None."""
+    if info.is_dir():
+        return None
+    is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
+    try:
+        with zf.open(info) as stream:
+            if is_xml:
+                for _event, elem in SafeET.iterparse(stream, events=("end",), forbid_dtd=True):
+                    elem.clear()
+                stream.read()  # drain, so the CRC is checked even after the root closes
+            else:
+                while stream.read(1 << 16):
+                    pass
+    except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden,
+            defusedxml.ExternalReferenceForbidden, defusedxml.NotSupportedError):
+        return ("unsafe-xml", "DTD/varlık tanımı")
+    except SafeET.ParseError as exc:
+        return ("entry-corrupt", f"bozuk XML: {exc}")
+    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError, OSError) as exc:
+        reason = "sağlama (CRC) hatası" if "CRC" in str(exc) else "veri okunamadı"
+        return ("entry-corrupt", reason)
+    except NotImplementedError:
+        return ("entry-corrupt", "desteklenmeyen sıkıştırma yöntemi")
+    except RuntimeError:  # zipfile: "File ... is encrypted, password required"
+        return ("encrypted", "")
+    return None
+
+
+def _xml(zf: zipfile.ZipFile, name: str) -> Any:
+    with zf.open(name) as stream:
+        return SafeET.parse(stream, forbid_dtd=True).getroot()
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _check_workbook_part(zf: zipfile.ZipFile, names: set[str], result: Inspection) -> None:
+    """Find the main part through _rels/.rels and tell a spreadsheet from other documents."""
+    add = result.findings.append
+    target = ""
+    if "_rels/.rels" in names:
+        for rel in _xml(zf, "_rels/.rels"):
+            if rel.get("Type") in _OFFICE_DOCUMENT:
+                target = str(PurePosixPath("/" + (rel.get("Target") or "").lstrip("/")))[1:]
+                break
+    if not target or target not in names:
+        add(finding("not-workbook", what="çalışma kitabı bölümü (workbook) bulunamadı"))
+        return
+    types = {
+        (el.get("PartName") or "").lstrip("/"): el.get("ContentType") or ""
+        for el in _xml(zf, "[Content_Types].xml") if _local(el.tag) == "Override"
+    }
+    content_type = types.get(target, "")
+    if content_type not in _SPREADSHEET_TYPES:
+        what = next((v for k, v in _OTHER_TYPES.items() if k in content_type), None)
+        add(finding("not-workbook", what=what or "bir Excel çalışma kitabı değil"))
+        return
+    result.workbook_part = target
+    result.macros = (
+        _SPREADSHEET_TYPES[content_type]
+        or any(n.lower().endswith("vbaproject.bin") for n in names)
+        or result.path.suffix.lower() in (".xlsm", ".xltm")
+    )
+    if result.macros:
+        add(finding("macro-workbook"))
+
+
+# ---------------------------------------------------------------------------- CFB (OLE2)
+
+_CFB_END = 0xFFFFFFFA  # sector ids at or above this end a chain
+
+
+def _inspect_cfb(path: Path) -> Finding:
+    """An OLE2 compound file: a password-protected xlsx, a legacy .xls, or something else."""
+    try:
+        streams = cfb_stream_names(path.read_bytes())
+    except (ValueError, struct.error, IndexError):
+        return finding("legacy-office-corrupt")
+    if {"EncryptionInfo", "EncryptedPackage"} & streams:
+        return finding("encrypted")
+    if {"Workbook", "Book"} & streams:
+        return finding("legacy-xls")
+    return finding("not-workbook", what="eski bir Office belgesi (Word ya da başka bir program)")
+
+
+def cfb_stream_names(data: bytes) -> set[str]:
+    """Names of the storages and streams in a compound file (only the directory is read)."""
+    if not data.startswith(_CFB_MAGIC) or len(data) < 512:
+        raise ValueError("not a compound file")
+    sector_size = 1 << struct.unpack_from("<H", data, 0x1E)[0]
+    if sector_size not in (512, 4096):
+        raise ValueError("bad sector size")
+    n_fat, first_dir = struct.unpack_from("<II", data, 0x2C)
+    first_difat, n_difat = struct.unpack_from("<II", data, 0x44)
+    n_sectors = (len(data) - sector_size) // sector_size + 1
+
+    def sector(i: int) -> bytes:
+        if i >= n_sectors:
+            raise ValueError("sector out of range")
+        start = (i + 1) * sector_size
+        return data[start:start + sector_size]
+
+    fat_ids = [x for x in struct.unpack_from("<109I", data, 0x4C) if x < _CFB_END]
+    per_sector = sector_size // 4
+    nxt, seen = first_difat, 0
+    while nxt < _CFB_END and seen <= n_difat:  # DIFAT chain, bounded by its declared length
+        ids = struct.unpack(f"<{per_sector}I", sector(nxt))
+        fat_ids += [x for x in ids[:-1] if x < _CFB_END]
+        nxt, seen = ids[-1], seen + 1
+    fat: list[int] = []
+    for i in fat_ids[: max(n_fat, 1)]:
+        fat += struct.unpack(f"<{per_sector}I", sector(i))
+    names: set[str] = set()
+    nxt, hops = first_dir, 0
+    while nxt < _CFB_END:
+        if hops > n_sectors:  # a loop in the chain
+            raise ValueError("directory chain loops")
+        block = sector(nxt)
+        for off in range(0, len(block), 128):
+            entry = block[off:off + 128]
+            length, kind = struct.unpack_from("<HB", entry, 0x40)
+            if kind in (1, 2, 5) and 2 <= length <= 64:
+                names.add(entry[: length - 2].decode("utf-16-le", "replace"))
+        nxt, hops = (fat[nxt] if nxt < len(fat) else _CFB_END + 4), hops + 1
+    return names
+
+
+# ---------------------------------------------------------------------------- sheet XML
+
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
+_RANGE = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?$")
+
+
+@dataclass(frozen=True)
+class XmlCell:
+    """A cell that held a formula or an error value, as stored in the sheet XML."""
+
+    ref: str
+    formula: str | None  # formula text ("" for a follower of a shared formula)
+    cached: str | float | bool | None  # the stored result; None when there is none
+    error: str | None  # "#REF!" etc. when the cell (or its cached result) is an error
+
+
+@dataclass(frozen=True)
+class SheetXml:
+    """What a sheet holds beyond plain values."""
+
+    name: str
+    part: str
+    cells: dict[str, XmlCell]
+    merged: tuple[str, ...]
+    hidden_rows: frozenset[int]
+
+
+def col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def parse_area(area: str) -> tuple[int, int, int, int]:
+    """"B12:H40" (or "B12") -> (min_row, min_col, max_row, max_col), 1-based."""
+    m = _RANGE.match(area.strip().upper())
+    if not m:
+        raise ValueError(f"not an A1 range: {area!r}")
+    c1, r1 = col_number(m[1]), int(m[2])
+    c2, r2 = (col_number(m[3]), int(m[4])) if m[3] else (c1, r1)
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> zip part of its XML, from the workbook and its relationships."""
+    root_rels = _xml(zf, "_rels/.rels")
+    target = next(
+        (r.get("Target") or "" for r in root_rels if r.get("Type") in _OFFICE_DOCUMENT), ""
+    ).lstrip("/")
+    folder = PurePosixPath(target).parent
+    rels_name = f"{folder}/_rels/{PurePosixPath(target).name}.rels"
+    targets: dict[str, str] = {}
+    for rel in _xml(zf, rels_name):
+        tgt = rel.get("Target") or ""
+        full = tgt.lstrip("/") if tgt.startswith("/") else str(folder / tgt)
+        targets[rel.get("Id") or ""] = _normalise(full)
+    parts: dict[str, str] = {}
+    for el in _xml(zf, target).iter():
+        if _local(el.tag) == "sheet":
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), "")
+            if rid in targets:
+                parts[el.get("name") or ""] = targets[rid]
+    return parts
+
+
+def _normalise(part: str) -> str:
+    out: list[str] = []
+    for piece in part.split("/"):
+        if piece == "..":
+            if out:
+                out.pop()
+        elif piece not in ("", "."):
+            out.append(piece)
+    return "/".join(out)
+
+
+def scan_sheets(path: str | Path, sheets: Iterable[str] | None = None) -> dict[str, SheetXml]:
+    """Formulas, error values, merged ranges and hidden rows of the named sheets (all: None).
+
+    Call only on a file inspect_file found readable. Uses defusedxml's iterparse, one pass
+    per sheet; the sheet XML is never loaded whole.
+    """
+    activate_defusedxml()
+    with zipfile.ZipFile(path) as zf:
+        parts = sheet_parts(zf)
+        wanted = parts if sheets is None else {s: parts[s] for s in sheets if s in parts}
+        strings: list[str] | None = None
+        out: dict[str, SheetXml] = {}
+        for name, part in wanted.items():
+            if part not in zf.NameToInfo:
+                continue
+            with zf.open(part) as stream:
+                sheet, needs_strings = _scan(stream, name, part)
+            if needs_strings:
+                if strings is None:
+                    strings = _shared_strings(zf)
+                sheet = _resolve_strings(sheet, needs_strings, strings)
+            out[name] = sheet
+        return out
+
+
+def _scan(stream: IO[bytes], name: str, part: str) -> tuple[SheetXml, dict[str, int]]:
+    cells: dict[str, XmlCell] = {}
+    merged: list[str] = []
+    hidden: set[int] = set()
+    string_refs: dict[str, int] = {}  # formula cells whose cached result is a shared string
+    for _event, el in SafeET.iterparse(stream, events=("end",), forbid_dtd=True):
+        tag = _local(el.tag)
+        if tag == "c":
+            kind = el.get("t") or "n"
+            f_text = v_text = None
+            has_f = False
+            for child in el:
+                ctag = _local(child.tag)
+                if ctag == "f":
+                    has_f, f_text = True, child.text or ""
+                elif ctag == "v":
+                    v_text = child.text
+            if has_f or kind == "e":
+                ref = el.get("r") or ""
+                cached: Any = None
+                if v_text not in (None, ""):
+                    cached = _typed(kind, v_text)
+                    if kind == "s":
+                        string_refs[ref] = int(v_text) if v_text.isdigit() else -1
+                error = v_text if kind == "e" else None
+                cells[ref] = XmlCell(ref, "=" + f_text if has_f else None, cached, error)
+            el.clear()
+        elif tag == "row":
+            if el.get("hidden") in ("1", "true") and (el.get("r") or "").isdigit():
+                hidden.add(int(el.get("r") or 0))
+            el.clear()
+        elif tag == "mergeCell":
+            merged.append(el.get("ref") or "")
+    return SheetXml(name, part, cells, tuple(merged), frozenset(hidden)), string_refs
+
+
+def _typed(kind: str, text: str) -> str | float | bool:
+    if kind == "n":
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if kind == "b":
+        return text in ("1", "true")
+    return text
+
+
+def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
+    name = next((n for n in zf.namelist() if n.lower().endswith("sharedstrings.xml")), None)
+    if name is None:
+        return []
+    out: list[str] = []
+    with zf.open(name) as stream:
+        for _event, el in SafeET.iterparse(stream, events=("end",), forbid_dtd=True):
+            if _local(el.tag) == "si":
+                out.append("".join(t.text or "" for t in el.iter() if _local(t.tag) == "t"))
+                el.clear()
+    return out
+
+
+def _resolve_strings(sheet: SheetXml, refs: dict[str, int], strings: list[str]) -> SheetXml:
+    cells = dict(sheet.cells)
+    for ref, index in refs.items():
+        old = cells[ref]
+        value = strings[index] if 0 <= index < len(strings) else None
+        cells[ref] = XmlCell(ref, old.formula, value, old.error)
+    return SheetXml(sheet.name, sheet.part, cells, sheet.merged, sheet.hidden_rows)
+
+
+# ---------------------------------------------------------------------------- cell findings
+
+
+def _inside(row: int, col: int, areas: list[tuple[int, int, int, int]]) -> bool:
+    return any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in areas)
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def cell_findings(sheet: SheetXml, input_areas: Iterable[str]) -> list[Finding]:
+    """Findings for formulas, error values, merged cells and hidden rows in the input areas.
+
+    A formula with a stored result: that result is used (the reader already has it) and a
+    warning is given. A formula without one, or an error value: an error naming the cell.
+    """
+    areas = [parse_area(a) for a in input_areas]
+    found: list[Finding] = []
+    for ref, cell in sheet.cells.items():
+        m = _REF.match(ref)
+        if not m or not _inside(int(m[2]), col_number(m[1]), areas):
+            continue
+        if cell.error:
+            found.append(finding("error-value", sheet.name, ref, cell.error))
+        elif cell.formula is not None and cell.cached is None:
+            found.append(finding("formula-no-value", sheet.name, ref, cell.formula))
+        elif cell.formula is not None:
+            found.append(
+                finding("formula-cached", sheet.name, ref, cell.formula, cached=cell.cached)
+            )
+    for merged in sheet.merged:
+        try:
+            box = parse_area(merged)
+        except ValueError:
+            continue
+        if any(_overlaps(box, a) for a in areas):
+            top_left = merged.split(":")[0].replace("$", "")
+            found.append(finding("merged-input", sheet.name, top_left, merged))
+    rows = sorted(r for r in sheet.hidden_rows if any(a[0] <= r <= a[2] for a in areas))
+    if rows:
+        shown = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+        found.append(finding("hidden-rows", sheet.name, f"A{rows[0]}", shown))
+    return found
