@@ -1,0 +1,291 @@
+"""Reads a returned department form into raw cells with addresses (kbbxl.raw), never modifying it.
+
+Tables are found by their anchor texts (kbbxl.form), not by fixed rows, so a department that
+inserts or deletes rows inside a table is still read correctly. Values are the cached values
+read with python-calamine; structural problems become Findings (codes in schemas/issues.toml,
+section [reader]), never exceptions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+
+from kbbxl import form
+from kbbxl.model import CodeError, canonical_target_code
+from kbbxl.raw import Cell, Finding, RawCard, RawForm, RawRow
+from kbbxl.safety import finding
+
+Grid = list[list[Any]]
+
+# How far from the top and the left the reader looks for header labels and table anchors.
+_HEADER_SCAN_ROWS = 30
+_ANCHOR_SCAN_COLS = 4
+
+_TARGET_PREFIX = re.compile(
+    r"^\s*([A-Za-z]{2}\s*/\s*P\s*H\s*\.?\s*\d+\s*\.\s*\d+\s*\.\s*\d+)", re.IGNORECASE
+)
+
+
+def _ref(row: int, col: int) -> str:
+    """0-based row/col → "D12"."""
+    name = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        name = chr(65 + rem) + name
+    return f"{name}{row + 1}"
+
+
+def _value(v: Any) -> Any:
+    """calamine's value as the reader reports it: '' → None, whole floats stay floats."""
+    if isinstance(v, str) and v == "":
+        return None
+    return v
+
+
+def _at(grid: Grid, r: int, c: int) -> Any:
+    if 0 <= r < len(grid) and 0 <= c < len(grid[r]):
+        return _value(grid[r][c])
+    return None
+
+
+def _cell(grid: Grid, r: int, c: int) -> Cell:
+    return Cell(_at(grid, r, c), _ref(r, c))
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _find_row(
+    grid: Grid, label: str, start: int = 0, stop: int | None = None
+) -> tuple[int, int] | None:
+    """(row, col) of the first cell in the leftmost columns whose text is the anchor."""
+    stop = len(grid) if stop is None else min(stop, len(grid))
+    for r in range(start, stop):
+        for c in range(min(_ANCHOR_SCAN_COLS, len(grid[r]))):
+            if isinstance(grid[r][c], str) and form.is_anchor(grid[r][c], label):
+                return r, c
+    return None
+
+
+# --- one card sheet ---------------------------------------------------------------------------
+
+
+def _read_header(grid: Grid, sheet: str, stop: int, card: RawCard,
+                 findings: list[Finding]) -> list[str]:
+    """The header block: label in the leftmost columns, value = next non-empty cell right of it."""
+    labels = form.L()["header"]
+    texts: list[str] = []
+    for key in form.HEADER_KEYS:
+        hit = _find_row(grid, labels[key], 0, min(stop, _HEADER_SCAN_ROWS))
+        if hit is None:
+            findings.append(finding("anchor-missing", sheet, "", anchor=labels[key]))
+            texts.append("")
+            continue
+        r, c = hit
+        col = next((j for j in range(c + 1, len(grid[r])) if not _is_blank(grid[r][j])),
+                   form.HEADER_COL_VALUE)
+        cell = _cell(grid, r, col)
+        card.header[key] = cell
+        texts.append("" if cell.value is None else str(cell.value))
+    return texts
+
+
+def _columns(grid: Grid, rows: Sequence[int], classify: Any) -> tuple[dict[str, int], list[str]]:
+    """Column keys of a table's title rows (later rows win, e.g. the economic codes row)."""
+    cols: dict[str, int] = {}
+    titles: dict[int, str] = {}
+    width = max((len(grid[r]) for r in rows), default=0)
+    for c in range(width):
+        for r in reversed(rows):
+            text = _at(grid, r, c)
+            key = classify(text)
+            if key is not None and key not in cols:
+                cols[key] = c
+                titles[c] = str(text)
+                break
+    return cols, [titles[c] for c in sorted(titles)]
+
+
+def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str]) -> list[RawRow]:
+    out = []
+    for r in range(first, stop):
+        cells = {k: _cell(grid, r, c) for k, c in cols.items()}
+        if all(_is_blank(cell.value) for k, cell in cells.items() if k not in skip):
+            continue  # an empty row (numbering and a formula total do not make it a row)
+        out.append(RawRow(r + 1, cells))
+    return out
+
+
+def _title(labels: dict[str, str], key: str, year: int | None) -> str:
+    """A column's title for a message (the form's year when known)."""
+    y = year or 0
+    words = {"year": y or "YYYY", "past1": y - 1 if y else "YYYY", "past2": y - 2 if y else "YYYY"}
+    return labels[key].format(**words)
+
+
+def read_card(
+    grid: Grid, sheet: str, findings: list[Finding], year: int | None = None
+) -> tuple[RawCard, tuple[str, ...]]:
+    """One card sheet → RawCard and its locked structure (for the fingerprint)."""
+    ind_lab, act_lab = form.L()["indicators"], form.L()["activities"]
+    card = RawCard(sheet=sheet, target="")
+    ind = _find_row(grid, ind_lab["name"])
+    act = _find_row(grid, act_lab["name"], 0 if ind is None else ind[0] + 1)
+    top = min(x[0] for x in (ind, act, (len(grid), 0)) if x is not None)
+    header = _read_header(grid, sheet, top, card, findings)
+
+    target_cell = card.header.get("target")
+    text = "" if target_cell is None or target_cell.value is None else str(target_cell.value)
+    m = _TARGET_PREFIX.match(text)
+    try:
+        card.target = canonical_target_code(m.group(1)) if m else ""
+    except CodeError:
+        card.target = ""
+    if not card.target and target_cell is not None:
+        findings.append(finding("target-code-invalid", sheet, target_cell.ref, text))
+
+    ind_titles: list[str] = []
+    if ind is None:
+        findings.append(finding("anchor-missing", sheet, "", anchor=ind_lab["name"]))
+    else:
+        cols, ind_titles = _columns(grid, [ind[0]], form.classify_indicator_header)
+        missing = [k for k in form.INDICATOR_COLUMNS if k not in cols]
+        for k in missing:
+            findings.append(finding("column-missing", sheet, _ref(ind[0], 0),
+                                    column=_title(ind_lab, k, year)))
+        stop = act[0] if act is not None else len(grid)
+        card.indicators = _rows(grid, ind[0] + 1, stop, cols, {"seq"})
+
+    act_titles: list[str] = []
+    if act is None:
+        findings.append(finding("anchor-missing", sheet, "", anchor=act_lab["name"]))
+    else:
+        h1 = act[0]
+        two = any(str(k).startswith("ec") for k in
+                  (form.classify_activity_header(v) for v in (grid[h1 + 1] if h1 + 1 < len(grid)
+                                                              else [])))
+        title_rows = [h1, h1 + 1] if two else [h1]
+        cols, act_titles = _columns(grid, title_rows, form.classify_activity_header)
+        for k in ("seq", "name", "total"):
+            if k not in cols:
+                findings.append(finding("column-missing", sheet, _ref(h1, 0),
+                                        column=_title(act_lab, k, year)))
+        card.economic_codes = tuple(k[2:] for k in sorted(cols, key=cols.get) if k.startswith("ec"))
+        first = title_rows[-1] + 1
+        total = _find_row(grid, act_lab["grand_total"], first)
+        if total is None:
+            findings.append(finding("anchor-missing", sheet, "", anchor=act_lab["grand_total"]))
+            stop = len(grid)
+        else:
+            stop = total[0]
+            card.totals = RawRow(total[0] + 1, {
+                k: _cell(grid, total[0], c) for k, c in cols.items() if k not in ("seq", "name")
+            })
+        card.activities = _rows(grid, first, stop, cols, {"seq", "total"})
+
+    structure = form.card_structure(sheet, header, ind_titles, act_titles)
+    return card, structure
+
+
+def _looks_like_card(grid: Grid) -> bool:
+    lab = form.L()
+    anchors = [lab["indicators"]["name"], lab["activities"]["name"], lab["header"]["target"]]
+    return any(_find_row(grid, a) is not None for a in anchors)
+
+
+def _read_meta(grid: Grid) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for row in grid:
+        if len(row) < 2 or _is_blank(row[0]):
+            continue
+        key, value = str(row[0]).strip(), row[1]
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        meta[key] = "" if _is_blank(value) else str(value).strip()
+    return meta
+
+
+# --- a whole workbook -------------------------------------------------------------------------
+
+
+def read_form(path: str | Path) -> RawForm:
+    """Read a returned form. Never modifies the file; structural problems go to .findings."""
+    path = Path(path)
+    result = RawForm(path=path, meta=None)
+    try:
+        wb = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several unrelated types for unreadable files
+        result.findings.append(finding("workbook-unreadable", detail=_detail(exc)))
+        return result
+    try:
+        _read_workbook(wb, result)
+    finally:
+        wb.close()
+    return result
+
+
+def _grid(wb: python_calamine.CalamineWorkbook, name: str) -> Grid:
+    sheet = wb.get_sheet_by_name(name)
+    grid = sheet.to_python(skip_empty_area=False)
+    return [list(r) for r in grid]
+
+
+def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm) -> None:
+    names = list(wb.sheet_names)
+    if form.META_SHEET in names:
+        try:
+            result.meta = _read_meta(_grid(wb, form.META_SHEET))
+        except Exception as exc:
+            result.findings.append(
+                finding("sheet-unreadable", form.META_SHEET, "", detail=_detail(exc))
+            )
+        if result.meta is not None:
+            for key in form.META_KEYS:
+                if key not in result.meta:
+                    result.findings.append(finding("meta-incomplete", form.META_SHEET, "", key=key))
+    structures = []
+    unknown: list[str] = []
+    year_text = (result.meta or {}).get("year", "")
+    year = int(year_text) if year_text.isdigit() else None
+    for name in names:
+        if name in (form.META_SHEET, form.INSTRUCTIONS_SHEET):
+            continue
+        try:
+            grid = _grid(wb, name)
+        except Exception as exc:
+            result.findings.append(finding("sheet-unreadable", name, "", detail=_detail(exc)))
+            continue
+        if not _looks_like_card(grid):
+            unknown.append(name)
+            continue
+        card, structure = read_card(grid, name, result.findings, year)
+        result.cards.append(card)
+        structures.append(structure)
+
+    if result.meta is None and not result.cards:
+        result.findings[:] = [finding("not-a-form")]
+        return
+    if result.meta is None:
+        result.findings.insert(0, finding("meta-missing", form.META_SHEET))
+    for name in unknown:
+        if not _is_blank_sheet(wb, name):
+            result.findings.append(finding("sheet-unknown", name))
+    result.fingerprint = form.fingerprint_of(structures)
+
+
+def _detail(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _is_blank_sheet(wb: python_calamine.CalamineWorkbook, name: str) -> bool:
+    try:
+        return all(_is_blank(v) for row in _grid(wb, name) for v in row)
+    except Exception:
+        return False
