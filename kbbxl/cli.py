@@ -116,6 +116,34 @@ def init_command(year: int, source: Path | None, output: Path, force: bool) -> N
     click.echo(f"Plan yazıldı: {output} ({year}, {len(program.targets)} performans hedefi)")
 
 
+@cli.command("templates", context_settings=CONTEXT)
+@click.argument("plan_path", metavar="PLAN", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o", "--output", "out_dir", required=True,
+    type=click.Path(file_okay=False, path_type=Path), help="Formların yazılacağı klasör.",
+)
+@click.option(
+    "--prefill", "data", type=click.Path(exists=True, path_type=Path),
+    help="Formları doldurmak için veri: kartların metin biçimi olan klasör ya da önceki yılın "
+    "ana çalışma kitabı (yıl devri: geçen yılın değerleri geçmiş yıl sütunlarına kayar).",
+)
+@click.option("--force", is_flag=True, help="Klasördeki aynı adlı formların üzerine yaz.")
+def templates_command(plan_path: Path, out_dir: Path, data: Path | None, force: bool) -> None:
+    """PLAN'daki her birim için bir form (YIL_BİRİM.xlsx) yaz; --prefill ile doldurulmuş."""
+    from kbbxl.prefill import generate
+
+    result = generate(plan_path, out_dir, data, force=force)
+    click.echo(
+        f"{len(result.paths)} form yazıldı: {out_dir} ({result.cards} performans hedefi kartı"
+        + (f", {result.prefilled} kart dolduruldu" if data is not None else "") + ")"
+    )
+    if result.dropped:
+        click.echo(
+            "Yeni planda olmadığı için taşınmayan hedefler: " + ", ".join(result.dropped),
+            err=True,
+        )
+
+
 def main() -> None:
     """Entry point: KbbxlError becomes a short Turkish message, never a traceback."""
     try:

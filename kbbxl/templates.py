@@ -203,10 +203,15 @@ def write_form(
 
 def write_forms(program: Program, out_dir: str | Path, data: CardData | None = None) -> list[Path]:
     """One form per department of the plan (prefilled from `data` when given)."""
+    return write_filled_forms(program, out_dir, fills_from_carddata(data) if data is not None else {})
+
+
+def write_filled_forms(
+    program: Program, out_dir: str | Path, fills: Mapping[str, CardFill]
+) -> list[Path]:
+    """One form per department, each with the fills of its own targets."""
     out = Path(out_dir)
-    fills = fills_from_carddata(data) if data is not None else {}
-    known = {t.code for t in program.targets}
-    unknown = sorted(set(fills) - known)
+    unknown = sorted(c for c in fills if not program.has_target(c))
     if unknown:
         raise TemplateError("Veride planda olmayan performans hedefleri var: " + ", ".join(unknown))
     paths = []
