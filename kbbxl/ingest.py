@@ -18,9 +18,18 @@ import python_calamine
 from kbbxl import form
 from kbbxl.model import CodeError, canonical_target_code
 from kbbxl.raw import Cell, Finding, RawCard, RawForm, RawRow
-from kbbxl.safety import finding
+from kbbxl.safety import XmlCell, finding, scan_sheets
 
-Grid = list[list[Any]]
+
+class Grid(list):  # type: ignore[type-arg]
+    """A sheet's cached values (rows of cells) plus its formulas and error values by address."""
+
+    xml: dict[str, XmlCell]
+
+    def __init__(self, rows: list[list[Any]], xml: dict[str, XmlCell] | None = None):
+        super().__init__(rows)
+        self.xml = xml or {}
+
 
 # How far from the top and the left the reader looks for header labels and table anchors.
 _HEADER_SCAN_ROWS = 30
@@ -55,7 +64,13 @@ def _at(grid: Grid, r: int, c: int) -> Any:
 
 
 def _cell(grid: Grid, r: int, c: int) -> Cell:
-    return Cell(_at(grid, r, c), _ref(r, c))
+    ref = _ref(r, c)
+    x = grid.xml.get(ref)
+    if x is None:
+        return Cell(_at(grid, r, c), ref)
+    # calamine shows an error value as an empty cell; the sheet XML says which error it was.
+    value = None if x.error else _at(grid, r, c)
+    return Cell(value, ref, formula=x.formula, error=x.error)
 
 
 def _is_blank(v: Any) -> bool:
@@ -117,7 +132,8 @@ def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str
     out = []
     for r in range(first, stop):
         cells = {k: _cell(grid, r, c) for k, c in cols.items()}
-        if all(_is_blank(cell.value) for k, cell in cells.items() if k not in skip):
+        if all(_is_blank(cell.value) and not cell.error
+               for k, cell in cells.items() if k not in skip):
             continue  # an empty row (numbering and a formula total do not make it a row)
         out.append(RawRow(r + 1, cells))
     return out
@@ -233,8 +249,7 @@ def read_form(path: str | Path) -> RawForm:
 
 def _grid(wb: python_calamine.CalamineWorkbook, name: str) -> Grid:
     sheet = wb.get_sheet_by_name(name)
-    grid = sheet.to_python(skip_empty_area=False)
-    return [list(r) for r in grid]
+    return Grid([list(r) for r in sheet.to_python(skip_empty_area=False)])
 
 
 def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm) -> None:
@@ -250,10 +265,11 @@ def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm) -> Non
             for key in form.META_KEYS:
                 if key not in result.meta:
                     result.findings.append(finding("meta-incomplete", form.META_SHEET, "", key=key))
-    structures = []
-    unknown: list[str] = []
     year_text = (result.meta or {}).get("year", "")
     year = int(year_text) if year_text.isdigit() else None
+
+    grids: dict[str, Grid] = {}
+    unknown: list[str] = []
     for name in names:
         if name in (form.META_SHEET, form.INSTRUCTIONS_SHEET):
             continue
@@ -262,30 +278,37 @@ def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm) -> Non
         except Exception as exc:
             result.findings.append(finding("sheet-unreadable", name, "", detail=_detail(exc)))
             continue
-        if not _looks_like_card(grid):
-            unknown.append(name)
-            continue
-        card, structure = read_card(grid, name, result.findings, year)
-        result.cards.append(card)
-        structures.append(structure)
+        if _looks_like_card(grid):
+            grids[name] = grid
+        elif any(not _is_blank(v) for row in grid for v in row):
+            unknown.append(name)  # an empty extra sheet is harmless
 
-    if result.meta is None and not result.cards:
+    if result.meta is None and not grids:
         result.findings[:] = [finding("not-a-form")]
         return
     if result.meta is None:
         result.findings.insert(0, finding("meta-missing", form.META_SHEET))
+    _attach_xml(result, grids)
+    structures = []
+    for name, grid in grids.items():
+        card, structure = read_card(grid, name, result.findings, year)
+        result.cards.append(card)
+        structures.append(structure)
     for name in unknown:
-        if not _is_blank_sheet(wb, name):
-            result.findings.append(finding("sheet-unknown", name))
+        result.findings.append(finding("sheet-unknown", name))
     result.fingerprint = form.fingerprint_of(structures)
+
+
+def _attach_xml(result: RawForm, grids: dict[str, Grid]) -> None:
+    """Formulas and error values of the card sheets (calamine gives cached values only)."""
+    try:
+        scanned = scan_sheets(result.path, list(grids))
+    except Exception as exc:  # the values were readable; say why the rest was not
+        result.findings.append(finding("workbook-unreadable", detail=_detail(exc)))
+        return
+    for name, sheet in scanned.items():
+        grids[name].xml = sheet.cells
 
 
 def _detail(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:200]
-
-
-def _is_blank_sheet(wb: python_calamine.CalamineWorkbook, name: str) -> bool:
-    try:
-        return all(_is_blank(v) for row in _grid(wb, name) for v in row)
-    except Exception:
-        return False
