@@ -1,0 +1,192 @@
+"""The performance-target cards of section II-C, print-ready, as formulas over the data sheets.
+
+Cards are grouped by transformation axis and service area in the document's order, with a
+page break before every service area. Indicator values and amounts point at their Göstergeler
+and Faaliyetler cells, so an amount finance corrects there shows on the card too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from kbbxl.masterbook import Book
+from kbbxl.model import ECONOMIC_CODES, PerformanceTarget
+from kbbxl.tables import cell
+from kbbxl.xlsx import write_text
+
+# Excel keeps at most 1026 manual page breaks per sheet; xlsxwriter accepts 1023.
+_MAX_BREAKS = 1023
+
+
+def card_codes(book: Book) -> list[str]:
+    """Economic codes shown on the cards: the forms' codes and any other one that is used."""
+    used = {c for a in book.activities for c, v in a.amounts.items() if v}
+    return [c for c in ECONOMIC_CODES if c in used or c in book.program.form_economic_codes]
+
+
+class _Cards:
+    def __init__(self, book: Book, ws: Any):
+        self.book, self.ws = book, ws
+        self.L = book.L["cards"]
+        self.codes = card_codes(book)
+        self.off = any(a.off_budget for a in book.activities)
+        # Activities: Sıra, name, one column per code, [Bütçe Dışı], total.
+        self.total_col = 2 + len(self.codes) + (1 if self.off else 0)
+        self.last_col = max(5, self.total_col)
+        widths = list(self.L["widths"])
+        widths += [widths[-2]] * (self.last_col + 1 - len(widths))
+        self.widths = widths
+        for col, width in enumerate(widths[: self.last_col + 1]):
+            ws.set_column(col, col, width)
+        self.row = 0
+        self.breaks: list[int] = []
+        year = book.program.year
+        self.fill = {"year": year, "past1": year - 1, "past2": year - 2}
+
+    def fmt(self, *names: str) -> Any:
+        return self.book.fmt(*names)
+
+    def merged_text(self, first_col: int, text: str, fmt: Any, *, height: bool = True) -> None:
+        """Text over columns first_col..last_col; merged cells do not grow, so size the row."""
+        row, ws = self.row, self.ws
+        if height:
+            chars = sum(self.widths[first_col: self.last_col + 1])
+            lines = max(1, math.ceil(len(text) * 1.1 / max(chars, 1)))
+            ws.set_row(row, 14 * lines + 2)
+        if first_col < self.last_col:
+            ws.merge_range(row, first_col, row, self.last_col, "", fmt)
+        write_text(ws, row, first_col, text, fmt)
+
+    def heading(self, text: str, page_break: bool) -> None:
+        if page_break and self.row > 0 and len(self.breaks) < _MAX_BREAKS:
+            self.breaks.append(self.row)
+        self.ws.set_row(self.row, 20)
+        col = 0
+        self.merged_text(col, text, self.fmt("title"), height=False)
+        self.row += 1
+
+    def card(self, target: PerformanceTarget) -> None:
+        book, ws, L = self.book, self.ws, self.L
+        program = book.program
+        goal, objective = program.goal_of(target), program.objective_of(target)
+        label, value = self.fmt("cell", "label"), self.fmt("cell", "wrap")
+        for key, text in (
+            ("department", book.department_name(target.department)),
+            ("goal", f"{goal.code} {goal.text}"),
+            ("objective", f"{objective.code} {objective.text}"),
+            ("target", f"{target.code} {target.text}"),
+        ):
+            self.merged_text(1, text, value)
+            write_text(ws, self.row, 0, L[key], label)
+            self.row += 1
+
+        head = self.fmt("head")
+        for col, key in enumerate(("seq", "indicators", "unit", "past2", "past1", "goal_value")):
+            write_text(ws, self.row, col, L[key].format(**self.fill), head)
+        for col in range(6, self.last_col + 1):
+            ws.write_blank(self.row, col, None, head)
+        self.row += 1
+        span = book.indicator_span.get(target.code)
+        text_fmt, num = self.fmt("cell", "wrap"), self.fmt("cell", "general", "center")
+        for i in range(span[0], span[1] + 1) if span else ():
+            ind = book.indicators[i]
+            ws.write_formula(self.row, 0, f"={book.ref('indicators', 'seq', i)}",
+                             self.fmt("cell", "center"), ind.seq)
+            write_text(ws, self.row, 1, ind.name, text_fmt)
+            write_text(ws, self.row, 2, ind.unit, self.fmt("cell", "center"))
+            for col, key in ((3, "past2"), (4, "past1"), (5, "goal")):
+                ref = book.ref("indicators", key, i)
+                raw = getattr(ind, key)
+                shown = L["missing"] if raw is None or raw == "" else raw
+                ws.write_formula(self.row, col, f'=IF({ref}="","{L["missing"]}",{ref})', num,
+                                 shown)
+            for col in range(6, self.last_col + 1):
+                ws.write_blank(self.row, col, None, text_fmt)
+            self.row += 1
+        self.activities(target)
+        self.row += 1  # a blank line between cards
+
+    def activities(self, target: PerformanceTarget) -> None:
+        book, ws, L = self.book, self.ws, self.L
+        head = self.fmt("head")
+        top, sub = self.row, self.row + 1
+        ws.set_row(sub, 30)
+        first_code, last_code = 2, 1 + len(self.codes)
+        # two header rows: "Ekonomik Kod (I. Düzey)" over the code columns
+        for col, key in ((0, "seq"), (1, "activities")):
+            ws.merge_range(top, col, sub, col, "", head)
+            write_text(ws, top, col, L[key], head)
+        if last_code > first_code:
+            ws.merge_range(top, first_code, top, last_code, "", head)
+        write_text(ws, top, first_code, L["economic"], head)
+        if self.off:
+            ws.merge_range(top, last_code + 1, sub, last_code + 1, "", head)
+            write_text(ws, top, last_code + 1, book.L["ipt"]["off_budget"]["header"], head)
+        ws.merge_range(top, self.total_col, sub, self.total_col, "", head)
+        write_text(ws, top, self.total_col, L["need"].format(**self.fill), head)
+        for col in range(self.total_col + 1, self.last_col + 1):
+            ws.write_blank(top, col, None, head)
+        for n, code in enumerate(self.codes):
+            write_text(ws, sub, first_code + n, f"{code} {ECONOMIC_CODES[code]}", head)
+        for col in range(self.total_col + 1, self.last_col + 1):
+            ws.write_blank(sub, col, None, head)
+        self.row += 2
+
+        columns = [(first_code + n, f"ec{c}") for n, c in enumerate(self.codes)]
+        if self.off:
+            columns.append((last_code + 1, "off_budget"))
+        columns.append((self.total_col, "total"))
+        money, text_fmt = self.fmt("cell", "money"), self.fmt("cell", "wrap")
+        span = book.activity_span.get(target.code)
+        first_row = self.row
+        for i in range(span[0], span[1] + 1) if span else ():
+            act = book.activities[i]
+            ws.write_formula(self.row, 0, f"={book.ref('activities', 'seq', i)}",
+                             self.fmt("cell", "center"), act.seq)
+            write_text(ws, self.row, 1, act.name, text_fmt)
+            for col, key in columns:
+                value = act.total if key == "total" else (
+                    act.off_budget if key == "off_budget" else act.amounts.get(key[2:], 0.0))
+                ws.write_formula(self.row, col, f"={book.ref('activities', key, i)}", money,
+                                 value)
+            self.row += 1
+        last_row = self.row - 1
+        total = self.fmt("cell", "money", "total")
+        ws.merge_range(self.row, 0, self.row, 1, "", total)
+        write_text(ws, self.row, 0, L["total"], total)
+        acts = book.activities[span[0]: span[1] + 1] if span else ()
+        for col, key in columns:
+            value = sum(
+                a.total if key == "total" else (
+                    a.off_budget if key == "off_budget" else a.amounts.get(key[2:], 0.0))
+                for a in acts
+            )
+            formula = (f"=SUM({cell(first_row, col)}:{cell(last_row, col)})"
+                       if last_row >= first_row else "=0")
+            ws.write_formula(self.row, col, formula, total, value)
+        self.row += 1
+
+
+def write_cards(book: Book, ws: Any) -> None:
+    """Performans Hedefleri, Göstergeler ve Faaliyetler: every card, by axis and service area."""
+    cards = _Cards(book, ws)
+    program = book.program
+    L = cards.L
+    cards.merged_text(0, book.L["titles"]["cards"], book.fmt("title"), height=False)
+    cards.row += 1
+    cards.merged_text(0, L["note"].format(**cards.fill), book.fmt("wrap"), height=False)
+    cards.row += 2
+    by_area: dict[str, list[PerformanceTarget]] = {}
+    for t in book.targets:
+        by_area.setdefault(book.area_of[t.code].code, []).append(t)
+    for n, axis in enumerate(program.axes, start=1):
+        cards.heading(L["axis_heading"].format(n=n, name=axis.name), page_break=True)
+        for k, area in enumerate(program.areas_of_axis(axis.code)):
+            cards.heading(L["area_heading"].format(code=area.code, name=area.name),
+                          page_break=k > 0)
+            for target in by_area.get(area.code, ()):
+                cards.card(target)
+    if cards.breaks:
+        ws.set_h_pagebreaks(cards.breaks)
+    book.print_setup(ws, landscape=True)

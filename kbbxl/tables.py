@@ -1,0 +1,443 @@
+"""The consolidated tables finance prints: İdare Performans Tablosu, Dairelere Göre, Toplam
+Kaynak İhtiyacı, and the summary sheet with the budget check and charts.
+
+Every number is a formula over the data sheets (Hedefler, Göstergeler, Faaliyetler) and the
+plan inputs (Genel, Genel Yönetim), in plain A1 references that Excel and LibreOffice both
+evaluate, and carries its value computed here in Python as the cached result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+
+from kbbxl.masterbook import Book, economic_key, labels_master
+from kbbxl.model import ECONOMIC_CODES, Program
+from kbbxl.text import clean_text, tr_upper
+from kbbxl.xlsx import checked, write_text
+
+
+def cell(row: int, col: int, absolute: bool = False) -> str:
+    return xl_rowcol_to_cell(row, col, absolute, absolute)
+
+
+def sheet_cell(sheet: str, row: int, col: int) -> str:
+    return f"{quote_sheetname(sheet)}!{cell(row, col, True)}"
+
+
+def criteria(text: str) -> str:
+    """A COUNTIF/SUMIF criterion matching `text` exactly (no wildcards, no comparisons)."""
+    escaped = "".join("~" + ch if ch in "~*?" else ch for ch in text).replace('"', '""')
+    return f'"={escaped}"'
+
+
+def _plus(cells: list[str]) -> str:
+    return "=" + "+".join(cells) if cells else "=0"
+
+
+def _title(book: Book, ws: Any, row: int, text: str, last_col: int) -> None:
+    ws.merge_range(row, 0, row, last_col, "", book.fmt("title"))
+    write_text(ws, row, 0, text, book.fmt("title"))
+
+
+# --- İdare Performans Tablosu ---------------------------------------------------------------
+
+# Columns of the IPT sheet.
+_CODE, _NAME, _DEPT, _OFF, _IN, _TOTAL, _SHARE = range(7)
+
+
+@dataclass
+class _Line:
+    """One IPT row: labels, the three amount formulas and their cached values."""
+
+    kind: str  # axis, area, activity, cost, general, transfers, grand
+    label: str = ""
+    code: str = ""
+    department: str = ""
+    formulas: list[str] = field(default_factory=lambda: ["", "", ""])
+    values: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+
+
+def _ipt_lines(book: Book, first_row: int) -> list[_Line]:
+    """The table in document order with its formulas; rows are first_row, first_row+1, ..."""
+    program = book.program
+    lines: list[_Line] = []
+
+    def add(line: _Line) -> int:
+        lines.append(line)
+        return first_row + len(lines) - 1
+
+    def sum_of(rows: list[int], parent: _Line) -> None:
+        for k, col in enumerate((_OFF, _IN, _TOTAL)):
+            parent.formulas[k] = _plus([cell(r, col) for r in rows])
+        parent.values = [sum(lines[r - first_row].values[k] for r in rows) for k in range(3)]
+
+    axis_rows = []
+    for axis in program.axes:
+        axis_line = _Line("axis", tr_upper(axis.name))
+        axis_rows.append(add(axis_line))
+        area_rows = []
+        for area in program.areas_of_axis(axis.code):
+            area_line = _Line("area", tr_upper(area.name))
+            area_row = add(area_line)
+            area_rows.append(area_row)
+            book.ipt_area_rows[area.code] = area_row
+            for target in book.targets:
+                if book.area_of[target.code].code != area.code:
+                    continue
+                span = book.activity_span.get(target.code)
+                if span is None:
+                    continue
+                for i in range(span[0], span[1] + 1):
+                    act = book.activities[i]
+                    add(_Line(
+                        "activity", act.name, act.target,
+                        book.department_name(target.department),
+                        [f"={book.ref('activities', k, i)}"
+                         for k in ("off_budget", "in_budget", "total")],
+                        [act.off_budget, act.in_budget, act.total],
+                    ))
+            last = first_row + len(lines) - 1
+            if last > area_row:
+                for k, col in enumerate((_OFF, _IN, _TOTAL)):
+                    area_line.formulas[k] = f"=SUM({cell(area_row + 1, col)}:{cell(last, col)})"
+                area_line.values = [
+                    sum(ln.values[k] for ln in lines[area_row + 1 - first_row:]) for k in range(3)
+                ]
+            else:
+                area_line.formulas = ["=0", "=0", "=0"]
+        sum_of(area_rows, axis_line)
+
+    L = book.L["ipt"]
+    cost = _Line("cost", L["cost_total"])
+    cost_row = add(cost)
+    sum_of(axis_rows, cost)
+
+    assert book.plan_cells is not None
+    pc = book.plan_cells
+    extra_rows = []
+    for kind, refs, amounts in (
+        ("general_administration", pc.general_administration, program.general_administration),
+        ("transfers", pc.transfers, program.transfers),
+    ):
+        line = _Line(kind, L[kind])
+        r = add(line)
+        extra_rows.append(r)
+        first, last = refs["01"], refs["09"].split("!")[1]
+        amount = float(sum(amounts.get(c, 0.0) for c in ECONOMIC_CODES))
+        line.formulas = ["", f"=SUM({first}:{last})", f"={cell(r, _OFF)}+{cell(r, _IN)}"]
+        line.values = [0.0, amount, amount]
+
+    grand = _Line("grand", L["grand_total"])
+    grand_row = add(grand)
+    sum_of([cost_row, *extra_rows], grand)
+    grand.formulas[0] = f"={cell(cost_row, _OFF)}"
+    grand.values[0] = cost.values[0]
+    book.ipt_grand_row = grand_row
+    for n, line in enumerate(lines):
+        book.ipt_values[first_row + n] = line.values
+    return lines
+
+
+def write_ipt(book: Book, ws: Any) -> None:
+    """İdare Performans Tablosu ve Sorumlu Birimler."""
+    L = book.L["ipt"]
+    year = book.program.year
+    for col, key in enumerate(("code", "name", "department", "off_budget", "in_budget",
+                               "total", "share")):
+        ws.set_column(col, col, L[key]["width"])
+    _title(book, ws, 0, book.L["titles"]["ipt"], _SHARE)
+    write_text(ws, 1, 0, book.program.institution, book.fmt("subtitle"))
+    head = book.fmt("head")
+    for col, key in ((_CODE, "code"), (_NAME, "name"), (_DEPT, "department"),
+                     (_SHARE, "share")):
+        ws.merge_range(2, col, 3, col, "", head)
+        write_text(ws, 2, col, L[key]["header"], head)
+    ws.merge_range(2, _OFF, 2, _TOTAL, "", head)
+    write_text(ws, 2, _OFF, L["need"].format(year=year), head)
+    for col, key in ((_OFF, "off_budget"), (_IN, "in_budget"), (_TOTAL, "total")):
+        write_text(ws, 3, col, L[key]["header"], head)
+    ws.freeze_panes(4, 0)
+    book.print_setup(ws, repeat=(2, 3))
+
+    first_row = 4
+    lines = _ipt_lines(book, first_row)
+    grand = lines[book.ipt_grand_row - first_row]
+    denominator = grand.values[1]
+    grand_in = cell(book.ipt_grand_row, _IN, True)
+    styles = {"activity": (), "axis": ("axis",), "area": ("area",), "cost": ("total",),
+              "general_administration": ("total",), "transfers": ("total",), "grand": ("total",)}
+    for n, line in enumerate(lines):
+        row = first_row + n
+        style = styles[line.kind]
+        text_fmt = book.fmt("cell", "wrap", *style)
+        if line.kind == "activity":
+            write_text(ws, row, _CODE, line.code, text_fmt)
+            write_text(ws, row, _NAME, line.label, text_fmt)
+            write_text(ws, row, _DEPT, line.department, text_fmt)
+        else:
+            ws.merge_range(row, _CODE, row, _DEPT, "", text_fmt)
+            write_text(ws, row, _CODE, line.label, text_fmt)
+        for k, col in enumerate((_OFF, _IN, _TOTAL)):
+            fmt = book.fmt("cell", "dash" if col == _OFF else "money", *style)
+            if line.formulas[k]:
+                ws.write_formula(row, col, line.formulas[k], fmt, line.values[k])
+            else:
+                ws.write_blank(row, col, None, fmt)
+        share = line.values[1] / denominator if denominator else 0.0
+        ws.write_formula(row, _SHARE, f"=IF({grand_in}=0,0,{cell(row, _IN)}/{grand_in})",
+                         book.fmt("cell", "share", *style), share)
+
+
+# --- Dairelere Göre Faaliyet Sayısı ve Kaynak İhtiyacı --------------------------------------
+
+
+def write_departments(book: Book, ws: Any) -> None:
+    L = book.L["departments"]
+    program = book.program
+    keys = ("name", "targets", "activities", "indicators", "need")
+    for col, key in enumerate(keys):
+        ws.set_column(col, col, L[key]["width"])
+    _title(book, ws, 0, book.L["titles"]["departments"].format(year=program.year), len(keys) - 1)
+    write_text(ws, 1, 0, program.institution, book.fmt("subtitle"))
+    for col, key in enumerate(keys):
+        write_text(ws, 2, col, L[key]["header"].format(year=program.year), book.fmt("head"))
+    ws.freeze_panes(3, 0)
+    book.print_setup(ws, repeat=(2, 2))
+
+    owner_range = book.column_range("targets", "department_code")
+    act_dept = book.column_range("activities", "department_code")
+    act_total = book.column_range("activities", "total")
+    ind_dept = book.column_range("indicators", "department_code")
+    counts: dict[str, list[float]] = {d.code: [0, 0, 0, 0.0] for d in program.departments}
+    for t in book.targets:
+        if t.department in counts:
+            counts[t.department][0] += 1
+    for a in book.activities:
+        dept = program.target(a.target).department
+        if dept in counts:
+            counts[dept][1] += 1
+            counts[dept][3] += a.total
+    for i in book.indicators:
+        dept = program.target(i.target).department
+        if dept in counts:
+            counts[dept][2] += 1
+
+    text_fmt, int_fmt, money = book.fmt("cell", "wrap"), book.fmt("cell", "int"), book.fmt(
+        "cell", "money")
+    first = 3
+    for n, dept in enumerate(program.departments):
+        row = first + n
+        c = criteria(dept.code)
+        write_text(ws, row, 0, dept.name, text_fmt)
+        values = counts[dept.code]
+        ws.write_formula(row, 1, f"=COUNTIF({owner_range},{c})", int_fmt, values[0])
+        ws.write_formula(row, 2, f"=COUNTIF({act_dept},{c})", int_fmt, values[1])
+        ws.write_formula(row, 3, f"=COUNTIF({ind_dept},{c})", int_fmt, values[2])
+        ws.write_formula(row, 4, f"=SUMIF({act_dept},{c},{act_total})", money, values[3])
+    last = first + len(program.departments) - 1
+    total_row = last + 1
+    book.department_rows = (first, last)
+    write_text(ws, total_row, 0, L["total"], book.fmt("cell", "total"))
+    for col in range(1, 5):
+        value = sum(v[col - 1] for v in counts.values())
+        fmt = book.fmt("cell", "int" if col < 4 else "money", "total")
+        formula = f"=SUM({cell(first, col)}:{cell(last, col)})" if last >= first else "=0"
+        ws.write_formula(total_row, col, formula, fmt, value)
+
+
+# --- Toplam Kaynak İhtiyacı Tablosu ---------------------------------------------------------
+
+
+def write_resources(book: Book, ws: Any) -> None:
+    L = book.L["resources"]
+    program = book.program
+    keys = ("code", "cost", "general_administration", "transfers", "total")
+    for col, key in enumerate(keys):
+        ws.set_column(col, col, L[key]["width"])
+    _title(book, ws, 0, book.L["titles"]["resources"], len(keys) - 1)
+    write_text(ws, 1, 0, L["institution"], book.fmt("cell", "label"))
+    ws.merge_range(1, 1, 1, len(keys) - 1, "", book.fmt("cell", "bold"))
+    write_text(ws, 1, 1, program.institution, book.fmt("cell", "bold"))
+    for col, key in enumerate(keys):
+        write_text(ws, 2, col, L[key]["header"], book.fmt("head"))
+    ws.freeze_panes(3, 0)
+    book.print_setup(ws, repeat=(2, 2))
+
+    assert book.plan_cells is not None
+    pc = book.plan_cells
+    text_fmt, lira = book.fmt("cell", "wrap"), book.fmt("cell", "lira")
+    first = 3
+    totals = [0.0, 0.0, 0.0, 0.0]
+    for n, (code, name) in enumerate(ECONOMIC_CODES.items()):
+        row = first + n
+        write_text(ws, row, 0, L["code_label"].format(n=int(code), name=name), text_fmt)
+        cost = sum(a.amounts.get(code, 0.0) for a in book.activities)
+        ga = float(program.general_administration.get(code, 0.0))
+        tr = float(program.transfers.get(code, 0.0))
+        values = [cost, ga, tr, cost + ga + tr]
+        formulas = [
+            f"=SUM({book.column_range('activities', economic_key(code))})",
+            f"={pc.general_administration[code]}",
+            f"={pc.transfers[code]}",
+            f"=SUM({cell(row, 1)}:{cell(row, 3)})",
+        ]
+        for k in range(4):
+            ws.write_formula(row, 1 + k, formulas[k], lira, values[k])
+            totals[k] += values[k]
+    last = first + len(ECONOMIC_CODES) - 1
+    total_row = last + 1
+    write_text(ws, total_row, 0, L["total_row"], book.fmt("cell", "total"))
+    for k in range(4):
+        ws.write_formula(total_row, 1 + k, f"=SUM({cell(first, 1 + k)}:{cell(last, 1 + k)})",
+                         book.fmt("cell", "lira", "total"), totals[k])
+
+
+# --- Özet (summary) -------------------------------------------------------------------------
+
+
+def write_summary(book: Book, ws: Any, submission_status: Mapping[str, str] | None) -> None:
+    """Budget check, submission status per department, resource need by area and department."""
+    L = book.L["summary"]
+    program = book.program
+    S = book.sheets
+    for col, width in enumerate(L["widths"]):
+        ws.set_column(col, col, width)
+    book.print_setup(ws, landscape=True)
+    # Rows are written in increasing order (constant-memory mode needs that): collect first.
+    cells: dict[int, list[Callable[[], None]]] = {}
+
+    def put(row: int, fn: Callable[[], None]) -> None:
+        cells.setdefault(row, []).append(fn)
+
+    def text(row: int, col: int, value: str, fmt: Any) -> None:
+        put(row, lambda: write_text(ws, row, col, value, fmt))
+
+    def formula(row: int, col: int, f: str, fmt: Any, value: Any) -> None:
+        put(row, lambda: ws.write_formula(row, col, f, fmt, value))
+
+    last_col = len(L["widths"]) - 1
+    put(0, lambda: _title(book, ws, 0, book.L["titles"]["summary"].format(year=program.year),
+                          last_col))
+    text(1, 0, program.institution, book.fmt("subtitle"))
+
+    # Budget check: the IPT's in-budget Genel Toplam against the plan's budget.
+    ipt = S["ipt"]
+    grand = book.ipt_grand_row
+    assert book.plan_cells is not None and grand >= 0
+    grand_in = book.ipt_values[grand][1]
+    diff = grand_in - program.budget
+    text(3, 0, L["budget_check"], book.fmt("subtitle"))
+    label, money = book.fmt("cell", "label"), book.fmt("cell", "money")
+    text(4, 0, L["grand_total"], label)
+    formula(4, 1, f"={sheet_cell(ipt, grand, _IN)}", money, grand_in)
+    text(5, 0, L["budget"], label)
+    formula(5, 1, f"={book.plan_cells.budget}", money, program.budget)
+    text(6, 0, L["difference"], label)
+    formula(6, 1, "=B5-B6", money, diff)
+    text(7, 0, L["status"], label)
+    ok = round(diff, 2) == 0
+    formula(7, 1, f'=IF(ROUND(B7,2)=0,"{L["ok"]}","{L["mismatch"]}")',
+            book.fmt("cell", "bold", "wrap"), L["ok"] if ok else L["mismatch"])
+    checked(ws.conditional_format(4, 0, 7, 1, {
+        "type": "formula", "criteria": "=ROUND($B$7,2)<>0", "format": book.fmt("bad"),
+    }), "budget check format")
+
+    # Submission status per department.
+    text(9, 0, L["submissions"], book.fmt("subtitle"))
+    text(10, 0, L["department"], book.fmt("head"))
+    text(10, 1, L["submission"], book.fmt("head"))
+    for n, dept in enumerate(program.departments):
+        status = (submission_status or {}).get(dept.code) or L["no_status"]
+        text(11 + n, 0, dept.name, book.fmt("cell", "wrap"))
+        text(11 + n, 1, status, book.fmt("cell"))
+
+    # Resource need per service area (feeds the first chart).
+    text(3, 3, L["by_area"], book.fmt("subtitle"))
+    text(4, 3, L["area"], book.fmt("head"))
+    text(4, 4, L["need"], book.fmt("head"))
+    areas = [a for axis in program.axes for a in program.areas_of_axis(axis.code)]
+    for n, area in enumerate(areas):
+        row = 5 + n
+        text(row, 3, area.name, book.fmt("cell", "wrap"))
+        formula(row, 4, f"={sheet_cell(ipt, book.ipt_area_rows[area.code], _TOTAL)}", money,
+                book.ipt_values[book.ipt_area_rows[area.code]][2])
+    for row in sorted(cells):
+        for fn in cells[row]:
+            fn()
+
+    wb = book.wb
+    if areas:
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series({
+            "name": L["chart_area_title"],
+            "categories": [ws.name, 5, 3, 4 + len(areas), 3],
+            "values": [ws.name, 5, 4, 4 + len(areas), 4],
+            "data_labels": {"value": True, "num_format": "#,##0"},
+        })
+        _style_chart(chart, L["chart_area_title"], len(areas))
+        ws.insert_chart(3, last_col + 2, chart)
+    first, last = book.department_rows
+    if last >= first:
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series({
+            "name": L["chart_department_title"],
+            "categories": [S["departments"], first, 0, last, 0],
+            "values": [S["departments"], first, 4, last, 4],
+            "data_labels": {"value": True, "num_format": "#,##0"},
+        })
+        _style_chart(chart, L["chart_department_title"], last - first + 1)
+        ws.insert_chart(3 + max(20, len(areas) + 4), last_col + 2, chart)
+
+
+def _style_chart(chart: Any, title: str, bars: int) -> None:
+    chart.set_title({"name": title, "name_font": {"size": 11}})
+    chart.set_legend({"none": True})
+    chart.set_x_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
+    # Bar charts list categories bottom-up; reversing keeps the table's order top-down.
+    chart.set_y_axis({"reverse": True, "num_font": {"size": 8}})
+    chart.set_size({"width": 760, "height": max(300, 28 * bars + 80)})
+
+
+# --- what `kbbxl report` carries over from an existing master -------------------------------
+
+
+def read_carried_over(path: Path, program: Program) -> tuple[dict[str, str] | None, list[Any]]:
+    """The summary's submission status and the merge's extra sheets of an existing master."""
+    from python_calamine import CalamineWorkbook
+
+    from kbbxl.master import ExtraSheet
+    from kbbxl.resources import labels
+
+    L = labels_master()
+    wb = CalamineWorkbook.from_path(str(path))
+    status: dict[str, str] = {}
+    by_name = {d.name: d.code for d in program.departments}
+    if L["sheets"]["summary"] in wb.sheet_names:
+        rows = wb.get_sheet_by_name(L["sheets"]["summary"]).to_python(skip_empty_area=False)
+        heads = [r for r, row in enumerate(rows) if row and clean_text(row[0]) ==
+                 L["summary"]["submissions"]]
+        if heads:
+            for row in rows[heads[0] + 2:]:
+                name = clean_text(row[0]) if row else ""
+                if not name:
+                    break
+                value = clean_text(row[1]) if len(row) > 1 else ""
+                if name in by_name and value and value != L["summary"]["no_status"]:
+                    status[by_name[name]] = value
+    own = set(L["sheets"].values()) | set(labels("plan")["sheets"].values())
+    extras = []
+    for name in wb.sheet_names:
+        if name in own:
+            continue
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=True)
+        if not rows:
+            continue
+        extras.append(ExtraSheet(name, [clean_text(h) for h in rows[0]],
+                                 [list(r) for r in rows[1:]]))
+    return (status or None), extras
+
