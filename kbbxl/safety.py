@@ -219,15 +219,31 @@ def _inspect_zip(path: Path, limits: Limits, result: Inspection) -> None:
             return
         # Read every entry once, within the declared sizes: CRC errors, broken deflate data
         # and XML that is malformed or declares a DTD (entity bombs) all surface here.
+        stats = _Stats()
         for info in infos:
-            problem = _read_entry(zf, info)
+            problem = _read_entry(zf, info, stats)
             if problem:
                 add(finding(problem[0], entry=info.filename, reason=problem[1]))
                 return
+        if stats.max_string_index >= stats.strings:
+            add(finding("entry-corrupt", entry=stats.string_part or "xl/sharedStrings.xml",
+                        reason="hücrelerin andığı metinler eksik"))
+            return
         _check_workbook_part(zf, set(names), result)
 
 
-def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, str] | None:
+@dataclass
+class _Stats:
+    """Shared-string references seen while reading: cells must not point past the table."""
+
+    strings: int = 0
+    string_part: str = ""
+    max_string_index: int = -1
+
+
+def _read_entry(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, stats: _Stats
+) -> tuple[str, str] | None:
     """(code, reason) when the entry cannot be read cleanly, else None."""
     if info.is_dir():
         return None
@@ -236,7 +252,19 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, str] |
         with zf.open(info) as stream:
             if is_xml:
                 for _event, elem in SafeET.iterparse(stream, events=("end",), forbid_dtd=True):
-                    elem.clear()
+                    tag = elem.tag
+                    if tag == _SST_ITEM:
+                        stats.strings += 1
+                        stats.string_part = info.filename
+                    elif tag == _CELL and elem.get("t") == "s":
+                        v = elem.find(_VALUE)
+                        text = (v.text or "").strip() if v is not None else ""
+                        if text.isdigit():
+                            stats.max_string_index = max(stats.max_string_index, int(text))
+                        elif text:
+                            return ("entry-corrupt", f"geçersiz metin hücresi {elem.get('r')}")
+                    if tag not in _KEEP:  # a cell's value is read when the cell ends
+                        elem.clear()
                 stream.read()  # drain, so the CRC is checked even after the root closes
             else:
                 while stream.read(1 << 16):
@@ -254,6 +282,11 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, str] |
     except RuntimeError:  # zipfile: "File ... is encrypted, password required"
         return ("encrypted", "")
     return None
+
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_SST_ITEM, _CELL, _VALUE = _MAIN_NS + "si", _MAIN_NS + "c", _MAIN_NS + "v"
+_KEEP = frozenset(_MAIN_NS + t for t in ("v", "f", "t", "is", "r"))
 
 
 def _xml(zf: zipfile.ZipFile, name: str) -> Any:
@@ -285,6 +318,15 @@ def _check_workbook_part(zf: zipfile.ZipFile, names: set[str], result: Inspectio
     if content_type not in _SPREADSHEET_TYPES:
         what = next((v for k, v in _OTHER_TYPES.items() if k in content_type), None)
         add(finding("not-workbook", what=what or "bir Excel çalışma kitabı değil"))
+        return
+    try:
+        parts = sheet_parts(zf)
+    except (KeyError, SafeET.ParseError):
+        add(finding("not-workbook", what="çalışma kitabının sayfa listesi okunamadı"))
+        return
+    missing = sorted(p for p in parts.values() if p not in names)
+    if missing:
+        add(finding("entry-corrupt", entry=missing[0], reason="bölüm dosyada yok"))
         return
     result.workbook_part = target
     result.macros = (
