@@ -144,10 +144,128 @@ def templates_command(plan_path: Path, out_dir: Path, data: Path | None, force: 
         )
 
 
+# --- merge and validate ------------------------------------------------------------------------
+
+_PLAN_OPTION = click.option(
+    "--plan", "plan_path", type=click.Path(exists=True, path_type=Path),
+    help="Plan dosyası (plan.xlsx). Verilmezse klasörün yanındaki plan.xlsx kullanılır.",
+)
+_JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True,
+    help="Raporu (bulgular, birimler, toplamlar) JSON olarak standart çıktıya yaz.",
+)
+#: Above this many files the progress bar shows even when the output is not a terminal.
+_PROGRESS_FILES = 50
+
+
+def _print_result(result, outputs, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from rich.console import Console
+
+    from kbbxl.report import render_console, texts
+
+    if as_json:
+        click.echo(json.dumps(result.as_dict(outputs), ensure_ascii=False, indent=2))
+        return
+    words = texts()["console"]
+    # Piped or captured output has no width of its own; rich would assume 80 columns and
+    # fold every department name into six lines.
+    width = None if sys.stdout.isatty() else 160
+    console = Console(soft_wrap=True, highlight=False, width=width)
+    footer = {words["plan"]: str(result.plan_path)}
+    if outputs is not None:
+        if outputs.master is not None:
+            footer[words["master"]] = str(outputs.master)
+        if outputs.backup is not None:
+            footer[words["backup"]] = str(outputs.backup)
+        if outputs.returned:
+            footer[words["returned"]] = ", ".join(str(p) for p in outputs.returned)
+    render_console(result.report, result.departments(), console, footer=footer)
+    report = result.report
+    if outputs is not None and outputs.master is None:
+        console.print(words["not_written"], style="bold red")
+    if report.errors:
+        console.print(words["has_errors"].format(errors=len(report.errors),
+                                                 warnings=len(report.warnings)), style="red")
+    elif report.warnings:
+        console.print(words["only_warnings"].format(warnings=len(report.warnings)))
+    else:
+        console.print(words["valid"], style="green")
+
+
+@cli.command("merge", context_settings=CONTEXT)
+@click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_PLAN_OPTION
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="Yazılacak ana çalışma kitabı. Varsayılan: klasörün yanında master.xlsx.",
+)
+@click.option("--force", is_flag=True,
+              help="Var olan ana çalışma kitabının üzerine yedeğini almadan yaz.")
+@click.option("--strict", is_flag=True,
+              help="Tek bir hata bile varsa ana çalışma kitabını yazma.")
+@_JSON_OPTION
+@click.pass_context
+def merge_command(ctx: click.Context, inbox: Path, plan_path: Path | None, output: Path | None,
+                  force: bool, strict: bool, as_json: bool) -> None:
+    """INBOX klasöründeki dönen formları denetle, birleştir, ana çalışma kitabını yaz.
+
+    Sorunlu birimlerin formları, hatalı hücreleri işaretlenmiş olarak klasörün yanındaki
+    iade/ klasörüne yazılır. Hata varsa çıkış kodu 1'dir (yalnızca uyarı varsa 0).
+    """
+    from kbbxl.merge import discover, merge_inbox, write_outputs
+    from kbbxl.report import texts
+
+    progress = None
+    files, _ = discover(inbox)
+    bar = None
+    if not as_json and (sys.stderr.isatty() or len(files) > _PROGRESS_FILES):
+        from rich.console import Console
+        from rich.progress import Progress
+
+        bar = Progress(console=Console(stderr=True), transient=True)
+        task = bar.add_task(texts()["console"]["reading"], total=len(files))
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done)
+
+        bar.start()
+    try:
+        result = merge_inbox(inbox, plan_path, progress=progress)
+    finally:
+        if bar is not None:
+            bar.stop()
+    outputs = write_outputs(result, output, force=force, strict=strict)
+    _print_result(result, outputs, as_json)
+    ctx.exit(result.exit_code)
+
+
+@cli.command("validate", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_PLAN_OPTION
+@_JSON_OPTION
+@click.pass_context
+def validate_command(ctx: click.Context, file: Path, plan_path: Path | None,
+                     as_json: bool) -> None:
+    """Tek bir dönen formu birleştirmedeki denetimlerle denetle (hiçbir şey yazmaz).
+
+    Plan verilmezse dosyanın klasöründe ya da bir üst klasörde plan.xlsx aranır.
+    Hata varsa çıkış kodu 1'dir.
+    """
+    from kbbxl.merge import validate_file
+
+    result = validate_file(file, plan_path)
+    _print_result(result, None, as_json)
+    ctx.exit(result.exit_code)
+
+
 def main() -> None:
     """Entry point: KbbxlError becomes a short Turkish message, never a traceback."""
     try:
-        cli.main(standalone_mode=False, prog_name="kbbxl")
+        code = cli.main(standalone_mode=False, prog_name="kbbxl")
+        if isinstance(code, int) and code:
+            sys.exit(code)  # a command's ctx.exit(1) comes back as a return value here
     except click.exceptions.Abort:
         click.echo("İptal edildi.", err=True)
         sys.exit(1)

@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from kbbxl.errors import SchemaLoadError
-from kbbxl.resources import load_toml
+from kbbxl.resources import labels, load_toml
 
 ERROR = "error"
 WARNING = "warning"
@@ -29,10 +29,16 @@ STATUS_RECEIVED = "alındı"  # received, warnings only
 STATUS_ERRORS = "hatalı"  # received, at least one error
 STATUS_MISSING = "gönderilmedi"  # no file from this department
 
-#: Column headers of the error sheet and the console table (the order of Issue.row()).
-ROW_HEADERS: tuple[str, ...] = (
-    "Önem", "Kod", "Birim", "Dosya", "Sayfa", "Hücre", "Bulunan Değer", "Açıklama",
-)
+
+
+def texts() -> dict[str, Any]:
+    """Turkish labels of the report renderings (workbook_templates/report.toml)."""
+    return labels("report")
+
+
+def row_headers() -> tuple[str, ...]:
+    """Column headers of the error sheet, in the order of Issue.row()."""
+    return tuple(texts()["issues"]["headers"])
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,7 @@ class Issue:
         return issue_type(self.code).title
 
     def row(self) -> tuple[str, ...]:
-        """The record as shown in tables (ROW_HEADERS order), all text."""
+        """The record as shown in tables (row_headers() order), all text."""
         return (
             SEVERITY_TR[self.severity], self.code, self.department, self.file, self.sheet,
             self.cell, display_value(self.value), self.message,
@@ -232,7 +238,7 @@ class Report:
         return [i.code for i in self.issues]
 
     def rows(self) -> list[tuple[str, ...]]:
-        """One tuple per issue in ROW_HEADERS order, sorted by department, file, sheet, cell."""
+        """One tuple per issue in row_headers() order, sorted by department, file, sheet, cell."""
         return [i.row() for i in self.sorted()]
 
     def sorted(self) -> list[Issue]:
@@ -323,7 +329,7 @@ def render_console(
     order += [c for c in by_dept if c not in names]
     for code in order:
         issues = by_dept[code]
-        title = names.get(code) or code or "Genel"
+        title = names.get(code) or code or texts()["console"]["general"]
         console.print(Text(title, style="bold"))
         for i in issues:
             where = " / ".join(p for p in (i.file, i.sheet, i.cell) if p)
@@ -336,13 +342,10 @@ def render_console(
             console.print(line)
         console.print()
 
-    table = Table(title="Özet", title_justify="left", show_lines=False)
-    for header, justify in (
-        ("Birim", "left"), ("Durum", "left"), ("Hedef", "right"), ("Gösterge", "right"),
-        ("Faaliyet", "right"), ("Kaynak İhtiyacı (TL)", "right"), ("Hata", "right"),
-        ("Uyarı", "right"),
-    ):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    words = texts()["console"]
+    table = Table(title=words["summary"], title_justify="left", show_lines=False)
+    for n, header in enumerate(words["summary_headers"]):
+        table.add_column(header, justify="left" if n < 2 else "right", no_wrap=n > 0)
     for d in departments:
         table.add_row(
             d.name, Text(d.status, style=_STATUS_STYLE.get(d.status, "")), str(d.targets),
@@ -350,7 +353,7 @@ def render_console(
             str(d.warnings),
         )
     table.add_row(
-        Text("Toplam", style="bold"), "", str(sum(d.targets for d in departments)),
+        Text(words["total"], style="bold"), "", str(sum(d.targets for d in departments)),
         str(sum(d.indicators for d in departments)), str(sum(d.activities for d in departments)),
         Text(tr_number(sum(d.total for d in departments)), style="bold"),
         str(len(report.errors)), str(len(report.warnings)),
