@@ -147,16 +147,26 @@ def synth_cards(program: Program, seed: int = 2021) -> CardData:
     activities: list[Activity] = []
     indicators: list[Indicator] = []
     for t in program.targets:
-        for seq in range(1, rnd.choice(n_ind) + 1):
-            i = rnd.choice(inds)
+        # names are unique within a card (a repeated name is a duplicate row to the checks)
+        for seq, i in enumerate(_distinct(rnd, inds, rnd.choice(n_ind)), start=1):
             indicators.append(Indicator(t.code, seq, i.name, i.unit, i.past2, i.past1, i.goal))
-        for seq in range(1, rnd.choice(n_act) + 1):
-            a = rnd.choice(acts)
+        for seq, a in enumerate(_distinct(rnd, acts, rnd.choice(n_act)), start=1):
             scale = rnd.uniform(0.5, 1.5)
             # whole thousands of lira, as budgets are written; zero stays zero
             amounts = {c: float(round(v * scale, -3)) for c, v in a.amounts.items()}
             activities.append(Activity(t.code, seq, a.name, amounts))
     return CardData(tuple(indicators), tuple(activities))
+
+
+def _distinct(rnd: random.Random, pool: tuple, k: int) -> list:
+    """k items of the pool with k different names."""
+    out, names = [], set()
+    while len(out) < k:
+        item = rnd.choice(pool)
+        if item.name.casefold() not in names:
+            names.add(item.name.casefold())
+            out.append(item)
+    return out
 
 
 # --- writing, cached -----------------------------------------------------------------------------
