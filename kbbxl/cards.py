@@ -181,7 +181,7 @@ def write_cards(book: Book, ws: Any) -> None:
     for t in book.targets:
         by_area.setdefault(book.area_of[t.code].code, []).append(t)
     for n, axis in enumerate(program.axes, start=1):
-        cards.heading(L["axis_heading"].format(n=n, name=axis.name), page_break=True)
+        cards.heading(L["axis_heading"].format(n=n, name=axis.name), page_break=n > 1)
         for k, area in enumerate(program.areas_of_axis(axis.code)):
             cards.heading(L["area_heading"].format(code=area.code, name=area.name),
                           page_break=k > 0)

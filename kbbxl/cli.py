@@ -260,6 +260,28 @@ def validate_command(ctx: click.Context, file: Path, plan_path: Path | None,
     ctx.exit(result.exit_code)
 
 
+@cli.command("report", context_settings=CONTEXT)
+@click.argument("master", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+    help="Yazılacak yeni ana çalışma kitabı.",
+)
+@click.option("--force", is_flag=True, help="Var olan dosyanın üzerine yaz.")
+def report_command(master: Path, output: Path, force: bool) -> None:
+    """MASTER ana çalışma kitabının tablolarını kendi veri sayfalarından yeniden kur.
+
+    Maliye Faaliyetler ya da Göstergeler sayfasında satır eklediyse, sildiyse ya da
+    sıraladıysa tablolar bu komutla yeniden kurulur; tutar değişiklikleri formüllerle
+    zaten her tabloya yansır.
+    """
+    from kbbxl.master import build_report
+
+    if output.exists() and not force:
+        raise click.UsageError(f"{output} zaten var; üzerine yazmak için --force verin.")
+    written = build_report(master, output)
+    click.echo(f"Tablolar yeniden kuruldu: {written}")
+
+
 def main() -> None:
     """Entry point: KbbxlError becomes a short Turkish message, never a traceback."""
     try:

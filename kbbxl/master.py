@@ -84,7 +84,11 @@ def _write(
             "summary", "ipt", "departments", "resources", "cards",
             "targets", "indicators", "activities")}
         extras = [(wb.add_worksheet(safe_sheet_name(x.name, taken)), x) for x in extra_sheets]
+        own = set(wb.sheetnames)
         book.plan_cells = add_plan_sheets(wb, program, instructions=False, hide_hierarchy=True)
+        for sheet in wb.worksheets():
+            if sheet.name not in own:  # the plan's sheets print like the others
+                book.print_setup(sheet, repeat=(0, 0))
 
         _write_targets(book, ws["targets"])
         _write_indicators(book, ws["indicators"])

@@ -370,7 +370,9 @@ def write_summary(book: Book, ws: Any, submission_status: Mapping[str, str] | No
         for fn in cells[row]:
             fn()
 
+    # The charts go below the tables, so that the sheet prints one page wide.
     wb = book.wb
+    chart_row = max(11 + len(program.departments), 5 + len(areas)) + 2
     if areas:
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({
@@ -379,8 +381,9 @@ def write_summary(book: Book, ws: Any, submission_status: Mapping[str, str] | No
             "values": [ws.name, 5, 4, 4 + len(areas), 4],
             "data_labels": {"value": True, "num_format": "#,##0"},
         })
-        _style_chart(chart, L["chart_area_title"], len(areas))
-        ws.insert_chart(3, last_col + 2, chart)
+        rows = _style_chart(chart, L["chart_area_title"], len(areas))
+        ws.insert_chart(chart_row, 0, chart)
+        chart_row += rows
     first, last = book.department_rows
     if last >= first:
         chart = wb.add_chart({"type": "bar"})
@@ -391,16 +394,19 @@ def write_summary(book: Book, ws: Any, submission_status: Mapping[str, str] | No
             "data_labels": {"value": True, "num_format": "#,##0"},
         })
         _style_chart(chart, L["chart_department_title"], last - first + 1)
-        ws.insert_chart(3 + max(20, len(areas) + 4), last_col + 2, chart)
+        ws.insert_chart(chart_row, 0, chart)
 
 
-def _style_chart(chart: Any, title: str, bars: int) -> None:
+def _style_chart(chart: Any, title: str, bars: int) -> int:
+    """Title, axes and size of a bar chart; returns the worksheet rows it covers."""
     chart.set_title({"name": title, "name_font": {"size": 11}})
     chart.set_legend({"none": True})
     chart.set_x_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
     # Bar charts list categories bottom-up; reversing keeps the table's order top-down.
     chart.set_y_axis({"reverse": True, "num_font": {"size": 8}})
-    chart.set_size({"width": 760, "height": max(300, 28 * bars + 80)})
+    height = max(300, 26 * bars + 80)
+    chart.set_size({"width": 900, "height": height})
+    return height // 20 + 2
 
 
 # --- what `kbbxl report` carries over from an existing master -------------------------------
