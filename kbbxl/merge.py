@@ -388,7 +388,9 @@ def write_returned_copies(result: MergeResult, out_dir: str | Path | None = None
     out = Path(out_dir) if out_dir is not None else returned_dir(result)
     by_dept: dict[str, list[FormCheck]] = {}
     for c in result.checks:
-        if c.department and c.form.meta is not None:
+        # a department the plan does not know has no form to rewrite (its record says why)
+        if c.department and c.form.meta is not None and result.program.has_department(
+                c.department):
             by_dept.setdefault(c.department, []).append(c)
     written, removed = [], []
     for dept, checks in sorted(by_dept.items()):

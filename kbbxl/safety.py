@@ -17,16 +17,17 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from kbbxl.raw import Finding
+from kbbxl.raw import Finding, RawRow
 from kbbxl.report import ERROR, display_value, issue_type
 from kbbxl.resources import load_toml
+from kbbxl.text import EXCEL_CELL_LIMIT, clean_text, has_control_characters
 
 #: the codes of the [safety] section of schemas/issues.toml
 _SAFETY: frozenset[str] = frozenset(load_toml("schemas", "issues.toml")["safety"])
@@ -580,11 +581,14 @@ def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> boo
     return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
 
 
-def cell_findings(sheet: SheetXml, input_areas: Iterable[str]) -> list[Finding]:
+def cell_findings(
+    sheet: SheetXml, input_areas: Iterable[str], *, errors: bool = True
+) -> list[Finding]:
     """Findings for formulas, error values, merged cells and hidden rows in the input areas.
 
     A formula with a stored result: that result is used (the reader already has it) and a
     warning is given. A formula without one, or an error value: an error naming the cell.
+    errors=False leaves error values to the caller (the checks report them per column).
     """
     areas = [parse_area(a) for a in input_areas]
     found: list[Finding] = []
@@ -593,7 +597,8 @@ def cell_findings(sheet: SheetXml, input_areas: Iterable[str]) -> list[Finding]:
         if not m or not _inside(int(m[2]), col_number(m[1]), areas):
             continue
         if cell.error:
-            found.append(finding("error-value", sheet.name, ref, cell.error))
+            if errors:
+                found.append(finding("error-value", sheet.name, ref, cell.error))
         elif cell.formula is not None and cell.cached is None:
             found.append(finding("formula-no-value", sheet.name, ref, cell.formula))
         elif cell.formula is not None:
@@ -612,4 +617,42 @@ def cell_findings(sheet: SheetXml, input_areas: Iterable[str]) -> list[Finding]:
     if rows:
         shown = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
         found.append(finding("hidden-rows", sheet.name, f"A{rows[0]}", shown))
+    return found
+
+
+def area(first_row: int, last_row: int, cols: Iterable[int]) -> str | None:
+    """An A1 range over 0-based rows first..last and the span of the given 0-based columns."""
+    cols = list(cols)
+    if not cols or last_row < first_row:
+        return None
+    return f"{_col_name(min(cols))}{first_row + 1}:{_col_name(max(cols))}{last_row + 1}"
+
+
+def _col_name(col: int) -> str:
+    name, col = "", col + 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        name = chr(65 + rem) + name
+    return name
+
+
+def checked_text(rows: Iterable[RawRow], sheet: str) -> list[Finding]:
+    """Text cells over Excel's limit (cut to it, an error) or with control characters (a warning).
+
+    The cut keeps every writer downstream (master, returned copy) from failing on the cell;
+    the error keeps the row out of the master and names the cell.
+    """
+    found: list[Finding] = []
+    for row in rows:
+        for key, cell in list(row.cells.items()):
+            value = cell.value
+            if not isinstance(value, str):
+                continue
+            if len(value) > EXCEL_CELL_LIMIT:
+                found.append(finding("text-too-long", sheet, cell.ref, value[:40] + "...",
+                                     length=len(value)))
+                row.cells[key] = replace(cell, value=value[:EXCEL_CELL_LIMIT])
+            elif has_control_characters(value):
+                found.append(finding("control-characters", sheet, cell.ref,
+                                     clean_text(value)))
     return found

@@ -440,14 +440,14 @@ def _formula_bare(b: Base, dst: Path) -> Expect:
 def _error_ref(b: Base, dst: Path) -> Expect:
     ref = b.act(0, "ec06")
     _cell_case(b, dst, ref, zt.error("#REF!"))
-    return Expect("error-value", b.sheet, ref)
+    return Expect("cell-error", b.sheet, ref)
 
 
 @case("error-div0-formula")
 def _error_div(b: Base, dst: Path) -> Expect:
     ref = b.ind(0, "goal")
     _cell_case(b, dst, ref, zt.formula("=1/0", "#DIV/0!", "e"))
-    return Expect("error-value", b.sheet, ref)
+    return Expect("cell-error", b.sheet, ref)
 
 
 @case("text-too-long")
