@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -238,13 +239,21 @@ def _count(check: FormCheck, report: Report) -> FileCount:
     )
 
 
-def _check_files(program: Program, files: Sequence[Path], progress: Progress | None
-                 ) -> list[FormCheck]:
+def _check_files(program: Program, files: Sequence[Path], progress: Progress | None,
+                 timings: dict[str, float] | None = None) -> list[FormCheck]:
     checks = []
+    read = validate = 0.0
     for n, path in enumerate(files, start=1):
-        checks.append(check_form(program, read_submission(path)))
+        t0 = time.perf_counter()
+        form = read_submission(path)
+        t1 = time.perf_counter()
+        checks.append(check_form(program, form))
+        read, validate = read + t1 - t0, validate + time.perf_counter() - t1
         if progress is not None:
             progress(n, len(files), path.name)
+    if timings is not None:
+        timings["read"] = timings.get("read", 0.0) + read
+        timings["validate"] = timings.get("validate", 0.0) + validate
     return checks
 
 
@@ -258,18 +267,31 @@ def _result(program: Program, inbox: Path, plan_path: Path, checks: list[FormChe
 
 
 def merge_inbox(inbox: str | Path, plan_path: str | Path | None = None, *,
-                progress: Progress | None = None) -> MergeResult:
-    """Read and check every returned form in `inbox`; the files are never modified."""
+                progress: Progress | None = None,
+                timings: dict[str, float] | None = None) -> MergeResult:
+    """Read and check every returned form in `inbox`; the files are never modified.
+
+    timings: when given, receives the seconds spent reading ("read", the plan included) and
+    checking ("validate") — for benchmarks/bench_merge.py.
+    """
     inbox = Path(inbox)
     if not inbox.is_dir():
         raise KbbxlError(f"'{inbox}' bir klasör değil")
+    t0 = time.perf_counter()
     plan_file = find_plan(inbox, plan_path)
     program = load_program(plan_file)
     files, notes = discover(inbox)
+    if timings is not None:
+        timings["read"] = timings.get("read", 0.0) + time.perf_counter() - t0
     if not files:
         notes.append(make_issue("no-forms", file=str(inbox)))
-    checks, missing = check_inbox(program, _check_files(program, files, progress))
-    return _result(program, inbox, plan_file, checks, [*notes, *missing], True)
+    checks = _check_files(program, files, progress, timings)
+    t0 = time.perf_counter()
+    checks, missing = check_inbox(program, checks)
+    result = _result(program, inbox, plan_file, checks, [*notes, *missing], True)
+    if timings is not None:
+        timings["validate"] = timings.get("validate", 0.0) + time.perf_counter() - t0
+    return result
 
 
 def validate_file(path: str | Path, plan_path: str | Path | None = None) -> MergeResult:

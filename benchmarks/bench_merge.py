@@ -1,0 +1,336 @@
+"""Times kbbxl merge against a bare calamine read and a naive pandas pipeline, on the same files.
+
+For each N the inbox is generated once (benchmarks/synth.py, cached), then every measurement
+runs in a fresh Python process so that its peak memory is its own:
+
+  (a) calamine  every cell of every sheet of every file read with python-calamine (the floor);
+  (b) naive     pandas.read_excel(engine="openpyxl") of every sheet, concat, to_excel;
+  (c) kbbxl     the merge, timed in its phases: read, validate, write (the master workbook).
+
+Peak memory is the largest resident set of the measured process and its workers, sampled from
+/proc every 20 ms, and never less than the process's own ru_maxrss.
+
+    python benchmarks/bench_merge.py --quick           # N=21 and 140, small cards, < 1 minute
+    python benchmarks/bench_merge.py                   # N=21, 140, 1.400 (national scale)
+    python benchmarks/bench_merge.py --sizes 21,140 --repeats 5 --markdown
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import synth  # noqa: E402
+
+METHODS = ("calamine", "naive", "kbbxl")
+#: Excel's row limit: the naive pipeline spreads its concatenated frame over sheets this long
+EXCEL_ROWS = 1_048_575
+
+
+# --- the three measured things (each runs in its own process) ----------------------------------
+
+
+def measure_calamine(box: synth.Inbox, out: Path) -> dict[str, float]:
+    """Every cell of every sheet of every file, as python values (the floor)."""
+    from python_calamine import CalamineWorkbook
+
+    t0 = time.perf_counter()
+    cells = 0
+    for path in box.files:
+        wb = CalamineWorkbook.from_path(str(path))
+        for name in wb.sheet_names:
+            for row in wb.get_sheet_by_name(name).to_python(skip_empty_area=False):
+                cells += len(row)
+        wb.close()
+    return {"read": time.perf_counter() - t0, "cells": cells}
+
+
+def measure_naive(box: synth.Inbox, out: Path) -> dict[str, float]:
+    """What one would write first with pandas: read every sheet, concat, to_excel."""
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    frames = []
+    for path in box.files:
+        for sheet, df in pd.read_excel(path, sheet_name=None, header=None,
+                                       engine="openpyxl").items():
+            df.insert(0, "sheet", sheet)
+            df.insert(0, "file", path.name)
+            frames.append(df)
+    t1 = time.perf_counter()
+    data = pd.concat(frames, ignore_index=True)
+    del frames
+    t2 = time.perf_counter()
+    with pd.ExcelWriter(out / "naive.xlsx") as writer:
+        for i, start in enumerate(range(0, len(data), EXCEL_ROWS)):
+            data.iloc[start:start + EXCEL_ROWS].to_excel(writer, sheet_name=f"data{i + 1}",
+                                                         index=False)
+    t3 = time.perf_counter()
+    return {"read": t1 - t0, "concat": t2 - t1, "write": t3 - t2, "rows": len(data)}
+
+
+def measure_kbbxl(box: synth.Inbox, out: Path) -> dict[str, float]:
+    """kbbxl's merge of the inbox into a master workbook, timed by phase."""
+    from kbbxl.merge import merge_inbox, write_outputs
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    result = merge_inbox(box.inbox, box.plan, timings=timings)
+    t1 = time.perf_counter()
+    write_outputs(result, out / "master.xlsx", force=True)
+    t2 = time.perf_counter()
+    found = len(result.data.activities)
+    if found != box.activities or not result.valid:  # a merge that lost rows measures nothing
+        raise SystemExit(f"kbbxl merged {found} of {box.activities} activities, "
+                         f"{len(result.report.errors)} errors")
+    # the phases inside merge_inbox add up to its wall time minus a few bookkeeping ms
+    return {"read": timings["read"], "validate": t1 - t0 - timings["read"], "write": t2 - t1,
+            "total": t2 - t0, "activities": found}
+
+
+MEASURES: dict[str, Callable[[synth.Inbox, Path], dict[str, float]]] = {
+    "calamine": measure_calamine, "naive": measure_naive, "kbbxl": measure_kbbxl,
+}
+
+
+def _child(method: str, root: Path) -> None:
+    """Entry point of a measuring process: one measurement, one JSON line on stdout."""
+    box = synth.Inbox(root=root, **json.loads((root / "manifest.json").read_text()))
+    # imports are not what is measured: warm them before the clock starts
+    import pandas  # noqa: F401
+    import python_calamine  # noqa: F401
+
+    if method == "kbbxl":
+        import kbbxl.merge  # noqa: F401
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        result = MEASURES[method](box, Path(tmp))
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result["maxrss_mb"] = max(own, kids) / 1024  # Linux reports KiB
+    print(json.dumps(result))
+
+
+# --- peak memory of a process tree -------------------------------------------------------------
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc; 0 elsewhere)."""
+    parent: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        parent[int(name)] = int(fields[1])
+        rss[int(name)] = int(fields[21])
+    total, todo = 0, [root_pid]
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent.items():
+        children.setdefault(ppid, []).append(pid)
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total * os.sysconf("SC_PAGE_SIZE")
+
+
+def run_measurement(method: str, box: synth.Inbox) -> dict[str, float]:
+    """One measurement in a fresh process; adds its peak memory in MB (`peak_mb`)."""
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--measure", method, str(box.root)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{method} at N={box.n} failed:\n{stderr[-3000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_mb"] = max(peak / 2**20, result.pop("maxrss_mb"))
+    return result
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """Medians of the repeats of every method for one N (peak memory: the largest seen)."""
+
+    box: synth.Inbox
+    runs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+
+    def median(self, method: str, key: str) -> float:
+        values = [r[key] for r in self.runs.get(method, ()) if key in r]
+        return statistics.median(values) if values else float("nan")
+
+    def peak(self, method: str) -> float:
+        return max((r["peak_mb"] for r in self.runs.get(method, ())), default=float("nan"))
+
+    def time(self, method: str) -> float:
+        """Wall time of a method's whole job."""
+        if method == "calamine":
+            return self.median(method, "read")
+        if method == "naive":
+            return statistics.median(r["read"] + r["concat"] + r["write"]
+                                     for r in self.runs[method])
+        return self.median(method, "total")
+
+    @property
+    def read_validate(self) -> float:
+        return statistics.median(r["read"] + r["validate"] for r in self.runs["kbbxl"])
+
+
+def bench(sizes: Sequence[int], repeats: dict[str, int], profile: str, workers: int,
+          log: Callable[[str], None]) -> list[Row]:
+    rows = []
+    for n in sizes:
+        box = synth.build_inbox(n, profile, workers=workers)
+        row = Row(box)
+        for method in METHODS:
+            k = repeats[method] if n < 1000 else max(1, repeats[method] // 3)
+            for i in range(k):
+                r = run_measurement(method, box)
+                row.runs.setdefault(method, []).append(r)
+                log(f"  N={n} {method} run {i + 1}/{k}: " + ", ".join(
+                    f"{key}={v:.2f}" for key, v in r.items() if isinstance(v, float)))
+        rows.append(row)
+    return rows
+
+
+def _mb(x: float) -> str:
+    return f"{x:,.0f} MB"
+
+
+def table(rows: Sequence[Row], markdown: bool = False) -> str:
+    head = ["N", "files", "activity rows", "calamine floor", "naive pandas", "kbbxl read",
+            "kbbxl validate", "kbbxl write", "kbbxl total", "kbbxl/calamine (read+validate)",
+            "naive/kbbxl", "peak memory kbbxl", "peak memory naive"]
+    body = []
+    for r in rows:
+        cal, naive, total = r.time("calamine"), r.time("naive"), r.time("kbbxl")
+        body.append([
+            f"{r.box.n:,}".replace(",", "."), str(len(r.box.files)),
+            f"{r.box.activities:,}".replace(",", "."),
+            f"{cal:.2f} s", f"{naive:.1f} s", f"{r.median('kbbxl', 'read'):.2f} s",
+            f"{r.median('kbbxl', 'validate'):.2f} s", f"{r.median('kbbxl', 'write'):.2f} s",
+            f"{total:.2f} s", f"{r.read_validate / cal:.2f}x", f"{naive / total:.1f}x",
+            _mb(r.peak("kbbxl")), _mb(r.peak("naive")),
+        ])
+    if markdown:
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(b) + " |" for b in body]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(b, widths, strict=True)) for b in body]
+    return "\n".join(lines)
+
+
+def ratio_lines(rows: Sequence[Row]) -> list[str]:
+    """The lines the issue asks for: ratios against (a) and (b), and growth with N."""
+    out = []
+    for r in rows:
+        rv, cal = r.read_validate, r.time("calamine")
+        naive, total = r.time("naive"), r.time("kbbxl")
+        out.append(
+            f"N={r.box.n}: kbbxl read+validate / calamine read = {rv / cal:.2f}x (target <= 3x); "
+            f"kbbxl total / naive pandas = {total / naive:.3f} "
+            f"(kbbxl {naive / total:.1f}x faster, target >= 4x); "
+            f"peak memory {_mb(r.peak('kbbxl'))} (target < 1 GB at N=1.400)"
+        )
+    growth = ", ".join(
+        f"N={r.box.n}: {1000 * r.time('kbbxl') / r.box.n:.1f} ms/file "
+        f"(calamine {1000 * r.time('calamine') / r.box.n:.1f}, "
+        f"naive {1000 * r.time('naive') / r.box.n:.0f})"
+        for r in rows
+    )
+    out.append(f"growth, time per file: {growth}")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        scale = (last.time("kbbxl") / first.time("kbbxl")) / (last.box.n / first.box.n)
+        out.append(f"growth: N x{last.box.n / first.box.n:.0f} -> kbbxl time "
+                   f"x{last.time('kbbxl') / first.time('kbbxl'):.1f} "
+                   f"({scale:.2f} of linear)")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="N=21 and 140 with municipal-size files, one run each (< 1 minute)")
+    ap.add_argument("--sizes", default="21,140,1400", help="comma-separated N (default %(default)s)")
+    ap.add_argument("--profile", choices=sorted(synth.PROFILES), default=None,
+                    help="file size profile (default national; municipal with --quick)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per method and N (median)")
+    ap.add_argument("--workers", type=int, default=2, help="processes generating inboxes")
+    ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--json", type=Path, help="write every run's numbers to this file")
+    ap.add_argument("--measure", nargs=2, metavar=("METHOD", "ROOT"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.measure:
+        _child(args.measure[0], Path(args.measure[1]))
+        return 0
+
+    if args.quick:
+        sizes, profile = [21, 140], args.profile or "municipal"
+        repeats = {"calamine": 1, "naive": 1, "kbbxl": 1}
+    else:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        profile = args.profile or "national"
+        repeats = {m: args.repeats for m in METHODS}
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    rows = bench(sizes, repeats, profile, args.workers, log)
+    print(f"profile {profile}; medians of {args.repeats if not args.quick else 1} runs "
+          f"(fewer at N >= 1000); {os.cpu_count()} CPUs; took {time.perf_counter() - started:.0f} s")
+    print(table(rows, args.markdown))
+    for line in ratio_lines(rows):
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps(
+            [{"n": r.box.n, "profile": r.box.profile, "files": len(r.box.files),
+              "activities": r.box.activities, "indicators": r.box.indicators, "runs": r.runs}
+             for r in rows], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
