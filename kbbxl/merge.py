@@ -19,7 +19,7 @@ from typing import Any
 
 from kbbxl import form as F
 from kbbxl.checks import FormCheck, check_form, check_inbox
-from kbbxl.errors import KbbxlError, Location, PlanError
+from kbbxl.errors import KbbxlError
 from kbbxl.model import CardData, Program
 from kbbxl.raw import RawForm
 from kbbxl.report import (
@@ -77,15 +77,15 @@ def find_plan(near: str | Path, plan: str | Path | None = None) -> Path:
     if plan is not None:
         path = Path(plan)
         if not path.exists():
-            raise PlanError([(Location(str(path)), "plan dosyası bulunamadı")])
+            raise KbbxlError(f"Plan bulunamadı: {path}")
         return path
     near = Path(near).resolve()
     start = near if near.is_dir() else near.parent
     for folder in (start.parent, start):
         if (folder / PLAN_NAME).is_file():
             return folder / PLAN_NAME
-    raise PlanError([(Location(str(start.parent / PLAN_NAME)),
-                      "plan bulunamadı; --plan ile plan.xlsx dosyasını verin")])
+    raise KbbxlError(f"Plan bulunamadı ({start.parent / PLAN_NAME} yok); "
+                     "--plan ile plan.xlsx dosyasını verin.")
 
 
 def load_program(path: str | Path) -> Program:

@@ -19,7 +19,7 @@ import hashlib
 import shutil
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -135,10 +135,23 @@ class Kit:
         return inbox
 
 
-def make_kit(root: Path) -> Kit:
-    """Write the plan and every department's clean prefilled form under `root`."""
+def make_kit(root: Path, departments: Iterable[str] | None = None) -> Kit:
+    """Write the plan and every department's clean prefilled form under `root`.
+
+    `departments` keeps only those departments (and their targets and data) in the plan: a
+    small program whose merges run fast.
+    """
     program = textdata.read_text_plan(EXAMPLE)
     data = textdata.read_text_cards(EXAMPLE)
+    if departments is not None:
+        keep = set(departments)
+        program = replace(
+            program, departments=tuple(d for d in program.departments if d.code in keep),
+            targets=tuple(t for t in program.targets if t.department in keep),
+        )
+        own = {t.code for t in program.targets}
+        data = CardData(tuple(i for i in data.indicators if i.target in own),
+                        tuple(a for a in data.activities if a.target in own))
     root.mkdir(parents=True, exist_ok=True)
     plan_path = plan.write_plan(program, root / "plan.xlsx")
     paths = templates.write_forms(program, root / "clean", data)
@@ -160,7 +173,7 @@ def source_department_table(example: Path = EXAMPLE) -> dict[str, tuple[int, int
     rows: dict[str, tuple[int, int, int, float]] = {}
     for line in text[start:].splitlines()[2:]:
         parts = line.split("\t")
-        if len(parts) != 5 or "Genel Toplam" in parts[0]:
+        if len(parts) != 5 or not parts[1].isdigit() or "Genel Toplam" in parts[0]:
             if rows:
                 break
             continue
