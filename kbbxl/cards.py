@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kbbxl.masterbook import Book
+from kbbxl.masterbook import Book, RowBuffer
 from kbbxl.model import ECONOMIC_CODES, PerformanceTarget
 from kbbxl.tables import cell
 from kbbxl.xlsx import write_text
@@ -89,6 +89,7 @@ class _Cards:
         self.row += 1
         span = book.indicator_span.get(target.code)
         text_fmt, num = self.fmt("cell", "wrap"), self.fmt("cell", "general", "center")
+        whole_fmt = self.fmt("cell", "money", "center")
         for i in range(span[0], span[1] + 1) if span else ():
             ind = book.indicators[i]
             ws.write_formula(self.row, 0, f"={book.ref('indicators', 'seq', i)}",
@@ -99,8 +100,10 @@ class _Cards:
                 ref = book.ref("indicators", key, i)
                 raw = getattr(ind, key)
                 shown = L["missing"] if raw is None or raw == "" else raw
-                ws.write_formula(self.row, col, f'=IF({ref}="","{L["missing"]}",{ref})', num,
-                                 shown)
+                # Whole numbers with thousands separators (125.000.000), others as they are (2,5).
+                whole = isinstance(raw, float) and raw.is_integer()
+                ws.write_formula(self.row, col, f'=IF({ref}="","{L["missing"]}",{ref})',
+                                 whole_fmt if whole else num, shown)
             for col in range(6, self.last_col + 1):
                 ws.write_blank(self.row, col, None, text_fmt)
             self.row += 1
@@ -111,26 +114,23 @@ class _Cards:
         book, ws, L = self.book, self.ws, self.L
         head = self.fmt("head")
         top, sub = self.row, self.row + 1
-        ws.set_row(sub, 30)
         first_code, last_code = 2, 1 + len(self.codes)
-        # two header rows: "Ekonomik Kod (I. Düzey)" over the code columns
+        # Two header rows: "Ekonomik Kod (I. Düzey)" over the code columns.
+        buf = RowBuffer(book, ws)
+        buf.height(sub, 30)
         for col, key in ((0, "seq"), (1, "activities")):
-            ws.merge_range(top, col, sub, col, "", head)
-            write_text(ws, top, col, L[key], head)
-        if last_code > first_code:
-            ws.merge_range(top, first_code, top, last_code, "", head)
-        write_text(ws, top, first_code, L["economic"], head)
+            buf.merge(top, col, sub, col, L[key], head)
+        buf.merge(top, first_code, top, max(first_code, last_code), L["economic"], head)
         if self.off:
-            ws.merge_range(top, last_code + 1, sub, last_code + 1, "", head)
-            write_text(ws, top, last_code + 1, book.L["ipt"]["off_budget"]["header"], head)
-        ws.merge_range(top, self.total_col, sub, self.total_col, "", head)
-        write_text(ws, top, self.total_col, L["need"].format(**self.fill), head)
-        for col in range(self.total_col + 1, self.last_col + 1):
-            ws.write_blank(top, col, None, head)
+            buf.merge(top, last_code + 1, sub, last_code + 1,
+                      book.L["ipt"]["off_budget"]["header"], head)
+        buf.merge(top, self.total_col, sub, self.total_col, L["need"].format(**self.fill), head)
         for n, code in enumerate(self.codes):
-            write_text(ws, sub, first_code + n, f"{code} {ECONOMIC_CODES[code]}", head)
+            buf.text(sub, first_code + n, f"{code} {ECONOMIC_CODES[code]}", head)
         for col in range(self.total_col + 1, self.last_col + 1):
-            ws.write_blank(sub, col, None, head)
+            buf.blank(top, col, head)
+            buf.blank(sub, col, head)
+        buf.flush()
         self.row += 2
 
         columns = [(first_code + n, f"ec{c}") for n, c in enumerate(self.codes)]

@@ -24,6 +24,7 @@ from kbbxl.masterbook import (
     column_widths,
     economic_key,
     open_book,
+    plain_formulas,
 )
 from kbbxl.model import ECONOMIC_CODES, Activity, CardData, Indicator, Program, Source
 from kbbxl.plan import add_plan_sheets, read_plan
@@ -83,6 +84,8 @@ def _write(
         ws = {key: wb.add_worksheet(safe_sheet_name(S[key], taken)) for key in (
             "summary", "ipt", "departments", "resources", "cards",
             "targets", "indicators", "activities")}
+        for sheet in ws.values():
+            plain_formulas(sheet)
         extras = [(wb.add_worksheet(safe_sheet_name(x.name, taken)), x) for x in extra_sheets]
         own = set(wb.sheetnames)
         book.plan_cells = add_plan_sheets(wb, program, instructions=False, hide_hierarchy=True)
@@ -121,7 +124,7 @@ def _number_or_text(ws: Any, row: int, col: int, value: Any, fmt: Any = None) ->
         write_text(ws, row, col, value, fmt)
 
 
-def _start_table(book: Book, ws: Any, table: str) -> list[str]:
+def _start_table(book: Book, ws: Any, table: str) -> tuple[str, ...]:
     keys = column_keys(table)
     headers = column_headers(table, book.program.year)
     for c, width in enumerate(column_widths(table)):
@@ -149,7 +152,7 @@ def _finish_table(book: Book, ws: Any, table: str, count: int) -> None:
     }), f"table {table}")
 
 
-def _write_source(ws: Any, row: int, keys: list[str], source: Source | None) -> None:
+def _write_source(ws: Any, row: int, keys: tuple[str, ...], source: Source | None) -> None:
     if source is None:
         return
     write_text(ws, row, keys.index("source_file"), source.file)

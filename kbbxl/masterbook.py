@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
@@ -27,6 +28,7 @@ from kbbxl.model import (
 )
 from kbbxl.plan import PlanCells
 from kbbxl.resources import labels
+from kbbxl.xlsx import write_text
 
 #: First worksheet row (0-based) of the records in every data sheet; row 0 is the header.
 FIRST = 1
@@ -40,7 +42,8 @@ def economic_key(code: str) -> str:
     return f"ec{code}"
 
 
-def column_keys(table: str) -> list[str]:
+@cache
+def column_keys(table: str) -> tuple[str, ...]:
     """Column keys of a data sheet in workbook order ("economic" expands to ec01..ec09)."""
     keys: list[str] = []
     for key in labels_master()["columns"][table]:
@@ -48,7 +51,25 @@ def column_keys(table: str) -> list[str]:
             keys.extend(economic_key(c) for c in ECONOMIC_CODES)
         else:
             keys.append(key)
-    return keys
+    return tuple(keys)
+
+
+@cache
+def column_index(table: str, key: str) -> int:
+    return column_keys(table).index(key)
+
+
+def _plain_formula(formula: str, expand_future_functions: bool = False) -> str:
+    return formula[1:] if formula.startswith("=") else formula
+
+
+def plain_formulas(ws: Worksheet) -> None:
+    """Skip xlsxwriter's rewriting of newer Excel functions (_xlfn. prefixes) on `ws`.
+
+    The master's formulas use only SUM, SUMIF, COUNTIF, IF and ROUND, which need no prefix,
+    and the ~150 regular-expression passes per formula were half of the master's write time.
+    """
+    ws._prepare_formula = _plain_formula  # type: ignore[method-assign]
 
 
 def column_headers(table: str, year: int) -> dict[str, str]:
@@ -144,14 +165,14 @@ class Book:
     # references into the data sheets -----------------------------------------------------
     def ref(self, table: str, key: str, index: int, *, absolute: bool = False) -> str:
         """Reference to record `index` (0-based) of data sheet `table`, column `key`."""
-        col = column_keys(table).index(key)
+        col = column_index(table, key)
         return f"{quote_sheetname(self.sheets[table])}!" + xl_rowcol_to_cell(
             FIRST + index, col, absolute, absolute
         )
 
     def column_range(self, table: str, key: str) -> str:
         """Absolute reference to column `key` over all records of `table` (one row if none)."""
-        col = xl_col_to_name(column_keys(table).index(key))
+        col = xl_col_to_name(column_index(table, key))
         count = {"activities": len(self.activities), "indicators": len(self.indicators),
                  "targets": len(self.targets)}[table]
         first, last = FIRST + 1, FIRST + max(count, 1)
@@ -159,7 +180,7 @@ class Book:
 
     def span_range(self, table: str, key: str, span: tuple[int, int]) -> str:
         first, last = span
-        end = xl_rowcol_to_cell(FIRST + last, column_keys(table).index(key))
+        end = xl_rowcol_to_cell(FIRST + last, column_index(table, key))
         return f"{self.ref(table, key, first)}:{end}"
 
     # page setup ----------------------------------------------------------------------------
@@ -245,3 +266,52 @@ def open_book(wb: Workbook, program: Program, data: CardData, *,
         area_of=area_of,
         constant_memory=constant_memory,
     )
+
+
+class RowBuffer:
+    """Cell writes collected, then replayed in row order.
+
+    xlsxwriter's constant-memory mode (large masters) writes each row once, top to bottom, and
+    cannot merge cells over several rows; a block written through this buffer works in both
+    modes (in constant memory a vertical merge becomes its top cell plus formatted blanks).
+    """
+
+    def __init__(self, book: Book, ws: Worksheet):
+        self.book, self.ws = book, ws
+        self._ops: list[tuple[int, int, int, Any]] = []
+
+    def _add(self, row: int, col: int, op: Any) -> None:
+        self._ops.append((row, col, len(self._ops), op))
+
+    def height(self, row: int, points: float) -> None:
+        self._add(row, -1, lambda: self.ws.set_row(row, points))
+
+    def text(self, row: int, col: int, value: object, fmt: Any = None) -> None:
+        self._add(row, col, lambda: write_text(self.ws, row, col, value, fmt))
+
+    def blank(self, row: int, col: int, fmt: Any = None) -> None:
+        self._add(row, col, lambda: self.ws.write_blank(row, col, None, fmt))
+
+    def formula(self, row: int, col: int, formula: str, fmt: Any, value: Any) -> None:
+        self._add(row, col, lambda: self.ws.write_formula(row, col, formula, fmt, value))
+
+    def merge(self, first_row: int, first_col: int, last_row: int, last_col: int,
+              value: object, fmt: Any) -> None:
+        if last_row > first_row and self.book.constant_memory:
+            self.text(first_row, first_col, value, fmt)
+            for r in range(first_row, last_row + 1):
+                for c in range(first_col, last_col + 1):
+                    if (r, c) != (first_row, first_col):
+                        self.blank(r, c, fmt)
+            return
+
+        def op() -> None:
+            self.ws.merge_range(first_row, first_col, last_row, last_col, "", fmt)
+            write_text(self.ws, first_row, first_col, value, fmt)
+
+        self._add(first_row, first_col, op)
+
+    def flush(self) -> None:
+        for *_, op in sorted(self._ops, key=lambda o: (o[0], o[1], o[2])):
+            op()
+        self._ops.clear()

@@ -8,14 +8,14 @@ evaluate, and carries its value computed here in Python as the cached result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-from kbbxl.masterbook import Book, economic_key, labels_master
+from kbbxl.masterbook import Book, RowBuffer, economic_key, labels_master
 from kbbxl.model import ECONOMIC_CODES, Program
 from kbbxl.text import clean_text, tr_upper
 from kbbxl.xlsx import checked, write_text
@@ -42,6 +42,7 @@ def _plus(cells: list[str]) -> str:
 def _title(book: Book, ws: Any, row: int, text: str, last_col: int) -> None:
     ws.merge_range(row, 0, row, last_col, "", book.fmt("title"))
     write_text(ws, row, 0, text, book.fmt("title"))
+    ws.set_row(row, 20)
 
 
 # --- İdare Performans Tablosu ---------------------------------------------------------------
@@ -153,14 +154,14 @@ def write_ipt(book: Book, ws: Any) -> None:
     _title(book, ws, 0, book.L["titles"]["ipt"], _SHARE)
     write_text(ws, 1, 0, book.program.institution, book.fmt("subtitle"))
     head = book.fmt("head")
+    buf = RowBuffer(book, ws)
     for col, key in ((_CODE, "code"), (_NAME, "name"), (_DEPT, "department"),
                      (_SHARE, "share")):
-        ws.merge_range(2, col, 3, col, "", head)
-        write_text(ws, 2, col, L[key]["header"], head)
-    ws.merge_range(2, _OFF, 2, _TOTAL, "", head)
-    write_text(ws, 2, _OFF, L["need"].format(year=year), head)
+        buf.merge(2, col, 3, col, L[key]["header"], head)
+    buf.merge(2, _OFF, 2, _TOTAL, L["need"].format(year=year), head)
     for col, key in ((_OFF, "off_budget"), (_IN, "in_budget"), (_TOTAL, "total")):
-        write_text(ws, 3, col, L[key]["header"], head)
+        buf.text(3, col, L[key]["header"], head)
+    buf.flush()
     ws.freeze_panes(4, 0)
     book.print_setup(ws, repeat=(2, 3))
 
@@ -308,21 +309,12 @@ def write_summary(book: Book, ws: Any, submission_status: Mapping[str, str] | No
     for col, width in enumerate(L["widths"]):
         ws.set_column(col, col, width)
     book.print_setup(ws, landscape=True)
-    # Rows are written in increasing order (constant-memory mode needs that): collect first.
-    cells: dict[int, list[Callable[[], None]]] = {}
-
-    def put(row: int, fn: Callable[[], None]) -> None:
-        cells.setdefault(row, []).append(fn)
-
-    def text(row: int, col: int, value: str, fmt: Any) -> None:
-        put(row, lambda: write_text(ws, row, col, value, fmt))
-
-    def formula(row: int, col: int, f: str, fmt: Any, value: Any) -> None:
-        put(row, lambda: ws.write_formula(row, col, f, fmt, value))
-
+    # The left and right blocks share rows: collect, then write in row order.
+    buf = RowBuffer(book, ws)
+    text, formula = buf.text, buf.formula
     last_col = len(L["widths"]) - 1
-    put(0, lambda: _title(book, ws, 0, book.L["titles"]["summary"].format(year=program.year),
-                          last_col))
+    buf.merge(0, 0, 0, last_col, book.L["titles"]["summary"].format(year=program.year),
+              book.fmt("title"))
     text(1, 0, program.institution, book.fmt("subtitle"))
 
     # Budget check: the IPT's in-budget Genel Toplam against the plan's budget.
@@ -366,9 +358,7 @@ def write_summary(book: Book, ws: Any, submission_status: Mapping[str, str] | No
         text(row, 3, area.name, book.fmt("cell", "wrap"))
         formula(row, 4, f"={sheet_cell(ipt, book.ipt_area_rows[area.code], _TOTAL)}", money,
                 book.ipt_values[book.ipt_area_rows[area.code]][2])
-    for row in sorted(cells):
-        for fn in cells[row]:
-            fn()
+    buf.flush()
 
     # The charts go below the tables, so that the sheet prints one page wide.
     wb = book.wb
