@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from kbbxl.errors import KbbxlError
@@ -42,10 +43,21 @@ def convert(path: str | Path, fmt: str, out_dir: str | Path, *, recalc: bool = T
     Returns the written file. A fresh throwaway profile is used for every call, so runs do
     not disturb each other or the user's LibreOffice.
     """
+    return convert_many([path], fmt, out_dir, recalc=recalc, timeout=timeout)[0]
+
+
+def convert_many(paths: Sequence[str | Path], fmt: str, out_dir: str | Path, *,
+                 recalc: bool = True, timeout: float = 600) -> list[Path]:
+    """convert() for many files in ONE LibreOffice start (each start costs seconds).
+
+    The files must have distinct names (the results share out_dir); returns them in order.
+    """
     binary = soffice()
     if binary is None:
         raise LibreOfficeError("LibreOffice (soffice) bulunamadı")
-    path = Path(path).resolve()
+    sources = [Path(p).resolve() for p in paths]
+    if len({p.stem for p in sources}) != len(sources):
+        raise LibreOfficeError("Aynı adlı dosyalar tek seferde dönüştürülemez")
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kbbxl-lo-") as profile:
@@ -56,18 +68,22 @@ def convert(path: str | Path, fmt: str, out_dir: str | Path, *, recalc: bool = T
         cmd = [
             binary, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
             "--nolockcheck", "--convert-to", _FILTERS.get(fmt, fmt), "--outdir", str(out_dir),
-            str(path),
+            *(str(p) for p in sources),
         ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
-            raise LibreOfficeError(f"LibreOffice {timeout:.0f} s içinde bitmedi: {path}") from exc
-    result = out_dir / f"{path.stem}.{fmt}"
-    if proc.returncode != 0 or not result.is_file():
+            raise LibreOfficeError(
+                f"LibreOffice {timeout:.0f} s içinde bitmedi: {sources[0]}"
+            ) from exc
+    results = [out_dir / f"{p.stem}.{fmt}" for p in sources]
+    missing = [str(p) for p, r in zip(sources, results, strict=True) if not r.is_file()]
+    if proc.returncode != 0 or missing:
         raise LibreOfficeError(
-            f"LibreOffice dönüştüremedi: {path} ({proc.returncode}) {proc.stderr.strip()}"
+            f"LibreOffice dönüştüremedi: {', '.join(missing) or sources[0]} ({proc.returncode}) "
+            f"{proc.stderr.strip()}"
         )
-    return result
+    return results
 
 
 def recalculate(path: str | Path, out_dir: str | Path) -> Path:

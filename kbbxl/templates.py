@@ -203,7 +203,8 @@ def write_form(
 
 def write_forms(program: Program, out_dir: str | Path, data: CardData | None = None) -> list[Path]:
     """One form per department of the plan (prefilled from `data` when given)."""
-    return write_filled_forms(program, out_dir, fills_from_carddata(data) if data is not None else {})
+    fills = fills_from_carddata(data) if data is not None else {}
+    return write_filled_forms(program, out_dir, fills)
 
 
 def write_filled_forms(

@@ -27,3 +27,19 @@ def libreoffice() -> str:
             pytest.fail("LibreOffice is required (KBBXL_REQUIRE_LIBREOFFICE=1) but not installed")
         pytest.skip("LibreOffice not installed")
     return binary
+
+
+@pytest.fixture(scope="session")
+def program(example_dir):
+    """The example plan (from its text form)."""
+    from kbbxl.textdata import read_text_plan
+
+    return read_text_plan(example_dir)
+
+
+@pytest.fixture(scope="session")
+def carddata(example_dir):
+    """The example cards (indicators and activities, from the text form)."""
+    from kbbxl.textdata import read_text_cards
+
+    return read_text_cards(example_dir)
