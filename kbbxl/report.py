@@ -201,7 +201,7 @@ def make_issue(
         fields.update(
             file=file, sheet=sheet, cell=cell, department=department, value=display_value(value)
         )
-        message = kind.message.format_map(fields)
+        message = kind.message.format_map(fields).strip()
     return Issue(code, kind.severity, department, file, sheet, cell, value, message, locator)
 
 

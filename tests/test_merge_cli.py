@@ -71,7 +71,7 @@ def test_errors_exit_1_name_the_cell_and_still_write_the_master(
     result = _merge(str(inbox))
     assert result.exit_code == 1
     assert f"{kit.file('MALI')} / {sheet} / {cell}: " in result.output
-    assert "sayı bekleniyor, 'abc' yazılmış" in result.output
+    assert "sütununda sayı bekleniyor, 'abc' yazılmış." in result.output
     assert "[not-a-number]" in result.output
     assert "1 hata, 0 uyarı bulundu." in result.output
     assert (tmp_path / "master.xlsx").is_file()
