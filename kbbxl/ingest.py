@@ -296,7 +296,8 @@ def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm) -> Non
         result.findings[:] = [finding("not-a-form")]
         return
     if result.meta is None:
-        result.findings.insert(0, finding("meta-missing", form.META_SHEET))
+        # no sheet to point at: the finding is about the file
+        result.findings.insert(0, finding("meta-missing", name=form.META_SHEET))
     _attach_xml(result, grids)
     structures = []
     for name, grid in grids.items():

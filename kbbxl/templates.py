@@ -152,7 +152,6 @@ class _Context:
     department: str
     fmt: _Formats
     marks: dict[tuple[str, str, int, str], list[str]] = field(default_factory=dict)
-    placed: set[tuple[str, str, int, str]] = field(default_factory=set)
 
 
 def write_form(
@@ -170,6 +169,8 @@ def write_form(
     """
     if not program.has_department(department_code):
         raise TemplateError(f"'{department_code}' planda bir birim değil")
+    if not form.amount_columns(program):
+        raise TemplateError("Planda formlarda istenecek ekonomik kod yok")
     targets = program.targets_of(department_code)
     fills = dict(fills or {})
     own = {t.code for t in targets}
@@ -244,7 +245,6 @@ def _check_columns(program: Program, fills: Mapping[str, CardFill]) -> None:
 
 def _fmt_for(ctx: _Context, key: tuple[str, str, int, str], *traits: str) -> Any:
     if key in ctx.marks:
-        ctx.placed.add(key)
         return ctx.fmt(*traits, "mark")
     return ctx.fmt(*traits)
 
@@ -336,10 +336,11 @@ def _write_card(
         else:
             ws.merge_range(h1, c, h2, c, "", fmt("header"))
             write_text(ws, h1, c, heads[key], fmt("header"))
-    first_code, last_code = lay.activity_col(codes[0]), lay.activity_col(codes[-1])
-    if len(codes) > 1:
-        ws.merge_range(h1, first_code, h1, last_code, "", fmt("header"))
-    write_text(ws, h1, first_code, lab["activities"]["economic_group"], fmt("header"))
+    if codes:
+        first_code, last_code = lay.activity_col(codes[0]), lay.activity_col(codes[-1])
+        if len(codes) > 1:
+            ws.merge_range(h1, first_code, h1, last_code, "", fmt("header"))
+        write_text(ws, h1, first_code, lab["activities"]["economic_group"], fmt("header"))
     ws.set_row(h2, 45)
 
     amount_keys = form.amount_columns(program)
@@ -444,7 +445,8 @@ def _write_instructions(
     deadline = (program.deadline.strftime("%d.%m.%Y") if program.deadline
                 else lab["no_deadline"])
     words = {"year": program.year, "past1": program.year - 1, "past2": program.year - 2,
-             "deadline": deadline, "department": dept.name, "institution": program.institution}
+             "deadline": deadline, "department": dept.name, "institution": program.institution,
+             "units": ", ".join(form.unit_vocabulary())}
     r = 0
     write_text(ws, r, 0, lab["title"].format(**words), fmt("title"))
     r += 1
