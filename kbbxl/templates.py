@@ -146,12 +146,15 @@ def _spreadsheet_sum(values: Sequence[Any]) -> float:
 # --- the workbook -----------------------------------------------------------------------------
 
 
+MarkKey = tuple[str, str, int, str]  # (target, table, index, key) as in Mark
+
+
 @dataclass
 class _Context:
     program: Program
     department: str
     fmt: _Formats
-    marks: dict[tuple[str, str, int, str], list[str]] = field(default_factory=dict)
+    marks: dict[MarkKey, list[str]] = field(default_factory=dict)
 
 
 def write_form(
@@ -191,9 +194,9 @@ def write_form(
         for m in marks:
             ctx.marks.setdefault((m.target, m.table, m.index, m.key), []).append(m.message)
         intro = wb.add_worksheet(form.INSTRUCTIONS_SHEET)
-        cells: dict[tuple[str, str, int, str], str] = {}
+        cells: dict[MarkKey, str] = {}
         for t in targets:
-            cells.update(_write_card(wb, ctx, t, fills.get(t.code, CardFill())))
+            cells.update(_CardWriter(wb, ctx, t, fills.get(t.code, CardFill())).write())
         _write_instructions(intro, ctx, targets, marks, cells, note)
         _write_meta(wb, ctx)
         intro.activate()
@@ -243,154 +246,153 @@ def _check_columns(program: Program, fills: Mapping[str, CardFill]) -> None:
                 )
 
 
-def _fmt_for(ctx: _Context, key: tuple[str, str, int, str], *traits: str) -> Any:
-    if key in ctx.marks:
-        return ctx.fmt(*traits, "mark")
-    return ctx.fmt(*traits)
+class _CardWriter:
+    """Writes one card sheet; remembers where each marked cell went (for the instructions)."""
 
+    def __init__(self, wb: Workbook, ctx: _Context, target: PerformanceTarget, fill: CardFill):
+        self.ctx, self.target, self.fill = ctx, target, fill
+        self.lay = form.card_layout(ctx.program, len(fill.indicators), len(fill.activities))
+        self.ws = wb.add_worksheet(form.sheet_name_for(target.code))
+        self.placed: dict[MarkKey, str] = {}
 
-def _comment(ws: Worksheet, ctx: _Context, key: tuple[str, str, int, str], row: int,
-             col: int) -> None:
-    messages = ctx.marks.get(key)
-    if messages:
-        checked(
-            ws.write_comment(row, col, "\n".join(messages), {"x_scale": 2, "y_scale": 1.5}),
-            "comment",
-        )
+    def fmt(self, key: MarkKey | None, *traits: str) -> Any:
+        marked = key is not None and key in self.ctx.marks
+        return self.ctx.fmt(*traits, "mark") if marked else self.ctx.fmt(*traits)
 
+    def cell(self, table: str, index: int, key: str, row: int, col: int, value: Any,
+             *traits: str) -> None:
+        """Write an input cell; a marked one is highlighted and gets its comment."""
+        mkey = (self.target.code, table, index, key)
+        _write_value(self.ws, row, col, value, self.fmt(mkey, *traits))
+        self._place(mkey, row, col)
 
-def _write_card(
-    wb: Workbook, ctx: _Context, target: PerformanceTarget, fill: CardFill
-) -> dict[tuple[str, str, int, str], str]:
-    """One card sheet; returns the address of every marked cell it placed."""
-    program, fmt = ctx.program, ctx.fmt
-    lay = form.card_layout(program, len(fill.indicators), len(fill.activities))
-    sheet = form.sheet_name_for(target.code)
-    ws = wb.add_worksheet(sheet)
-    lab = L()
-    widths = lab["widths"]
-    last = lay.last_col
-    placed: dict[tuple[str, str, int, str], str] = {}
+    def _place(self, mkey: MarkKey, row: int, col: int) -> None:
+        messages = self.ctx.marks.get(mkey)
+        if messages:
+            self.placed[mkey] = xl_rowcol_to_cell(row, col)
+            checked(self.ws.write_comment(row, col, "\n".join(messages),
+                                          {"x_scale": 2, "y_scale": 1.5}), "comment")
 
-    def place(key: tuple[str, str, int, str], row: int, col: int) -> None:
-        if key in ctx.marks:
-            placed[key] = xl_rowcol_to_cell(row, col)
-            _comment(ws, ctx, key, row, col)
+    def write(self) -> dict[MarkKey, str]:
+        self.frame()
+        self.header()
+        self.indicators()
+        self.activities()
+        ws = self.ws
+        ws.freeze_panes(self.lay.header_first, 0)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.protect("", _PROTECTION)
+        return self.placed
 
-    # column widths: A seq, B name, the rest values/amounts
-    ws.set_column(0, 0, widths["seq"])
-    ws.set_column(1, 1, widths["name"])
-    ws.set_column(2, last, widths["amount"])
-    ws.set_column(last, last, widths["total"])
+    def frame(self) -> None:
+        """Column widths, the title and the link back to the instructions."""
+        ws, lab, last = self.ws, L(), self.lay.last_col
+        widths = lab["widths"]
+        ws.set_column(0, 0, widths["seq"])
+        ws.set_column(1, 1, widths["name"])
+        ws.set_column(2, last - 1, widths["amount"])
+        ws.set_column(last, last, widths["total"])
+        title = lab["title"]["card"].format(year=self.ctx.program.year, code=self.target.code)
+        write_text(ws, form.TITLE_ROW, 0, title, self.fmt(None, "title"))
+        checked(ws.write_url(form.TITLE_ROW, last, f"internal:'{form.INSTRUCTIONS_SHEET}'!A1",
+                             self.fmt(None, "link", "plain"), string=lab["title"]["back"]), "link")
 
-    write_text(ws, form.TITLE_ROW, 0,
-               lab["title"]["card"].format(year=program.year, code=target.code), fmt("title"))
-    checked(ws.write_url(form.TITLE_ROW, last, f"internal:'{form.INSTRUCTIONS_SHEET}'!A1",
-                         fmt("link", "plain"), string=lab["title"]["back"]), "link")
+    def header(self) -> None:
+        """Sorumlu Birim ... Performans Hedefi: labels A:B, values C:last, all locked."""
+        ws, lay, lab = self.ws, self.lay, L()
+        values = form.header_values(self.ctx.program, self.target)
+        widths = lab["widths"]
+        span = widths["amount"] * (lay.last_col - form.HEADER_COL_VALUE) + widths["total"]
+        for key in form.HEADER_KEYS:
+            r = lay.header_row(key)
+            label_fmt = self.fmt(None, "label", "wrap")
+            ws.merge_range(r, 0, r, 1, "", label_fmt)
+            write_text(ws, r, 0, lab["header"][key], label_fmt)
+            mkey = (self.target.code, "header", 0, key)
+            value_fmt = self.fmt(mkey, "wrap")
+            ws.merge_range(r, form.HEADER_COL_VALUE, r, lay.last_col, "", value_fmt)
+            write_text(ws, r, form.HEADER_COL_VALUE, values[key], value_fmt)
+            self._place(mkey, r, form.HEADER_COL_VALUE)
+            # merged cells do not grow with their text: give long texts the lines they need
+            ws.set_row(r, 15 * max(1, -(-len(values[key]) // span)))
+        footnote = lab["indicators"]["footnote"].format(past1=self.ctx.program.year - 1)
+        write_text(ws, lay.footnote, 0, footnote, self.fmt(None, "plain"))
 
-    # header block
-    values = form.header_values(program, target)
-    for key in form.HEADER_KEYS:
-        r = lay.header_row(key)
-        ws.merge_range(r, 0, r, 1, "", fmt("label", "wrap"))
-        write_text(ws, r, 0, lab["header"][key], fmt("label", "wrap"))
-        mkey = (target.code, "header", 0, key)
-        cfmt = _fmt_for(ctx, mkey, "wrap")
-        ws.merge_range(r, form.HEADER_COL_VALUE, r, last, "", cfmt)
-        write_text(ws, r, form.HEADER_COL_VALUE, values[key], cfmt)
-        place(mkey, r, form.HEADER_COL_VALUE)
-        # long texts: give the merged row enough height to show them
-        span = sum(widths["amount"] for _ in range(form.HEADER_COL_VALUE, last)) + widths["total"]
-        lines = max(1, -(-len(values[key]) // max(span, 1)))
-        ws.set_row(r, 15 * lines)
+    def indicators(self) -> None:
+        ws, lay = self.ws, self.lay
+        titles = form.indicator_headers(self.ctx.program.year)
+        for c, key in enumerate(lay.indicator_columns):
+            write_text(ws, lay.indicator_header, c, titles[key], self.fmt(None, "header"))
+        ws.set_row(lay.indicator_header, 30)
+        rows = self.fill.indicators
+        for i in range(lay.indicator_rows):
+            r = lay.indicator_first + i
+            row = rows[i] if i < len(rows) else None
+            self.cell("indicators", i, "seq", r, 0, None if row is None else i + 1,
+                      "input", "center")
+            for key in form.INDICATOR_INPUTS:
+                traits = ("input", "wrap") if key == "name" else ("input", "value")
+                self.cell("indicators", i, key, r, lay.indicator_col(key),
+                          None if row is None else row.get(key), *traits)
+        _indicator_validation(ws, lay)
 
-    write_text(ws, lay.footnote, 0, lab["indicators"]["footnote"].format(
-        past1=program.year - 1), ctx.fmt("plain"))
+    def activities(self) -> None:
+        """Two title rows like the printed cards, the rows, and the Genel Toplam row."""
+        ws, lay, program = self.ws, self.lay, self.ctx.program
+        heads = form.activity_headers(program)
+        head = self.fmt(None, "header")
+        h1, h2 = lay.activity_header, lay.activity_header + 1
+        codes = [k for k in lay.activity_columns if k.startswith("ec")]
+        for c, key in enumerate(lay.activity_columns):
+            if key.startswith("ec"):
+                write_text(ws, h2, c, heads[key], head)
+            else:
+                ws.merge_range(h1, c, h2, c, "", head)
+                write_text(ws, h1, c, heads[key], head)
+        if codes:
+            first_code, last_code = lay.activity_col(codes[0]), lay.activity_col(codes[-1])
+            if len(codes) > 1:
+                ws.merge_range(h1, first_code, h1, last_code, "", head)
+            write_text(ws, h1, first_code, L()["activities"]["economic_group"], head)
+        ws.set_row(h2, 45)
 
-    # indicators table
-    titles = form.indicator_headers(program.year)
-    for c, key in enumerate(lay.indicator_columns):
-        write_text(ws, lay.indicator_header, c, titles[key], fmt("header"))
-    ws.set_row(lay.indicator_header, 30)
-    for i in range(lay.indicator_rows):
-        r = lay.indicator_first + i
-        row = fill.indicators[i] if i < len(fill.indicators) else None
-        _write_value(ws, r, 0, i + 1 if row is not None else None, fmt("input", "center"))
-        place((target.code, "indicators", i, "seq"), r, 0)
-        for key in form.INDICATOR_INPUTS:
-            c = lay.indicator_col(key)
-            mkey = (target.code, "indicators", i, key)
-            traits = ("input", "wrap") if key == "name" else ("input", "value")
-            value = None if row is None else row.get(key)
-            _write_value(ws, r, c, value, _fmt_for(ctx, mkey, *traits))
-            place(mkey, r, c)
-    _indicator_validation(ws, lay)
+        amount_keys = form.amount_columns(program)
+        a0, a1 = lay.activity_col(amount_keys[0]), lay.activity_col(amount_keys[-1])
+        tcol = lay.activity_col("total")
+        sums = {k: 0.0 for k in (*amount_keys, "total")}
+        rows = self.fill.activities
+        for i in range(lay.activity_rows):
+            r = lay.activity_first + i
+            row = rows[i] if i < len(rows) else None
+            self.cell("activities", i, "seq", r, 0, None if row is None else i + 1,
+                      "input", "center")
+            self.cell("activities", i, "name", r, 1, None if row is None else row.get("name"),
+                      "input", "wrap")
+            for key in amount_keys:
+                value = None if row is None else row.get(key)
+                self.cell("activities", i, key, r, lay.activity_col(key), value,
+                          "input", "amount")
+                sums[key] += _spreadsheet_sum([value])
+            total = _spreadsheet_sum([None if row is None else row.get(k) for k in amount_keys])
+            sums["total"] += total
+            mkey = (self.target.code, "activities", i, "total")
+            formula = f"=SUM({xl_rowcol_to_cell(r, a0)}:{xl_rowcol_to_cell(r, a1)})"
+            checked(ws.write_formula(r, tcol, formula, self.fmt(mkey, "total", "amount"), total),
+                    "row total")
+            self._place(mkey, r, tcol)
+        _amount_validation(ws, lay, a0, a1)
 
-    # activities table: two title rows like the printed cards
-    heads = form.activity_headers(program)
-    h1, h2 = lay.activity_header, lay.activity_header + 1
-    codes = [k for k in lay.activity_columns if k.startswith("ec")]
-    for c, key in enumerate(lay.activity_columns):
-        if key.startswith("ec"):
-            write_text(ws, h2, c, heads[key], fmt("header"))
-        else:
-            ws.merge_range(h1, c, h2, c, "", fmt("header"))
-            write_text(ws, h1, c, heads[key], fmt("header"))
-    if codes:
-        first_code, last_code = lay.activity_col(codes[0]), lay.activity_col(codes[-1])
-        if len(codes) > 1:
-            ws.merge_range(h1, first_code, h1, last_code, "", fmt("header"))
-        write_text(ws, h1, first_code, lab["activities"]["economic_group"], fmt("header"))
-    ws.set_row(h2, 45)
-
-    amount_keys = form.amount_columns(program)
-    a0 = lay.activity_col(amount_keys[0])
-    a1 = lay.activity_col(amount_keys[-1])
-    tcol = lay.activity_col("total")
-    column_sums = {k: 0.0 for k in (*amount_keys, "total")}
-    for i in range(lay.activity_rows):
-        r = lay.activity_first + i
-        row = fill.activities[i] if i < len(fill.activities) else None
-        _write_value(ws, r, 0, i + 1 if row is not None else None, fmt("input", "center"))
-        place((target.code, "activities", i, "seq"), r, 0)
-        mkey = (target.code, "activities", i, "name")
-        _write_value(ws, r, 1, None if row is None else row.get("name"),
-                     _fmt_for(ctx, mkey, "input", "wrap"))
-        place(mkey, r, 1)
-        amounts = []
-        for key in amount_keys:
+        tr, total_fmt = lay.total_row, self.fmt(None, "total")
+        ws.merge_range(tr, 0, tr, 1, "", total_fmt)
+        write_text(ws, tr, 0, L()["activities"]["grand_total"], total_fmt)
+        first, last = lay.activity_first + 1, lay.activity_first + lay.activity_rows
+        for key in (*amount_keys, "total"):
             c = lay.activity_col(key)
-            v = None if row is None else row.get(key)
-            amounts.append(v)
-            mkey = (target.code, "activities", i, key)
-            _write_value(ws, r, c, v, _fmt_for(ctx, mkey, "input", "amount"))
-            place(mkey, r, c)
-            column_sums[key] += _spreadsheet_sum([v])
-        total = _spreadsheet_sum(amounts)
-        column_sums["total"] += total
-        mkey = (target.code, "activities", i, "total")
-        checked(ws.write_formula(
-            r, tcol, f"=SUM({xl_rowcol_to_cell(r, a0)}:{xl_rowcol_to_cell(r, a1)})",
-            _fmt_for(ctx, mkey, "total", "amount"), total), "row total")
-        place(mkey, r, tcol)
-    _amount_validation(ws, lay, a0, a1)
-
-    # Genel Toplam row
-    tr = lay.total_row
-    ws.merge_range(tr, 0, tr, 1, "", fmt("total"))
-    write_text(ws, tr, 0, lab["activities"]["grand_total"], fmt("total"))
-    for key in (*amount_keys, "total"):
-        c = lay.activity_col(key)
-        col = xl_col_to_name(c)
-        first, last_row = lay.activity_first + 1, lay.activity_first + lay.activity_rows
-        checked(ws.write_formula(tr, c, f"=SUM({col}{first}:{col}{last_row})",
-                                 fmt("total", "amount"), column_sums[key]), "column total")
-
-    ws.freeze_panes(lay.header_first, 0)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.protect("", _PROTECTION)
-    return placed
+            col = xl_col_to_name(c)
+            checked(ws.write_formula(tr, c, f"=SUM({col}{first}:{col}{last})",
+                                     self.fmt(None, "total", "amount"), sums[key]),
+                    "column total")
 
 
 _PROTECTION = {
@@ -434,7 +436,7 @@ def _amount_validation(ws: Worksheet, lay: form.CardLayout, c0: int, c1: int) ->
 
 def _write_instructions(
     ws: Worksheet, ctx: _Context, targets: Sequence[PerformanceTarget], marks: Sequence[Mark],
-    cells: Mapping[tuple[str, str, int, str], str], note: str | None,
+    cells: Mapping[MarkKey, str], note: str | None,
 ) -> None:
     program, fmt = ctx.program, ctx.fmt
     lab = L()["instructions"]

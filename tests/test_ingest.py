@@ -118,16 +118,16 @@ def test_rows_deleted_inside_tables_are_still_found(filled, tmp_path, program):
 
 
 @pytest.mark.parametrize(
-    ("edit", "code", "cell"),
+    ("edit", "code", "sheet"),
     [
         (lambda wb: wb.remove(wb[form.META_SHEET]), "meta-missing", ""),
-        (lambda wb: wb.create_sheet("Notlar").cell(1, 1, "taslak"), "sheet-unknown", ""),
-        (lambda wb: wb[form.META_SHEET].delete_rows(2, 1), "meta-incomplete", ""),
+        (lambda wb: wb.create_sheet("Notlar").cell(1, 1, "taslak"), "sheet-unknown", "Notlar"),
+        (lambda wb: wb[form.META_SHEET].delete_rows(2, 1), "meta-incomplete", form.META_SHEET),
     ],
 )
-def test_structural_findings(filled, tmp_path, edit, code, cell):
+def test_structural_findings(filled, tmp_path, edit, code, sheet):
     raw = read_form(_edited(filled[0], tmp_path / "x.xlsx", edit))
-    assert [f.code for f in raw.findings] == [code]
+    assert [(f.code, f.sheet) for f in raw.findings] == [(code, sheet)]
     assert raw.findings[0].message  # Turkish text from schemas/issues.toml [reader]
     assert raw.cards  # the cards are still read
 
