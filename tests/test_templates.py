@@ -289,3 +289,24 @@ def test_cli_writes_blank_and_prefilled_forms_and_never_overwrites(tmp_path, exa
     assert result.exit_code == 0, result.output
     assert result.output.endswith("(99 performans hedefi kartı, 99 kart dolduruldu)\n")
     assert sum(len(c.activities) for c in read_form(out / "2021_ULASIM.xlsx").cards) > 0
+
+
+def test_roll_over_from_a_real_master_workbook(tmp_path, program, carddata):
+    """Last year's master (kbbxl.master) → next year's forms with the values shifted."""
+    from kbbxl.master import write_master
+    from kbbxl.plan import carry_forward, write_plan
+
+    master = write_master(tmp_path / "master.xlsx", program, carddata)
+    plan_2022 = write_plan(carry_forward(program, 2022), tmp_path / "plan.xlsx")
+    result = prefill.generate(plan_2022, tmp_path / "out", master)
+    assert (len(result.paths), result.prefilled, result.dropped) == (21, 99, ())
+    raw = read_form(tmp_path / "out" / "2022_ULASIM.xlsx")
+    assert raw.meta["year"] == "2022" and raw.findings == []
+    card = raw.cards[0]
+    assert [c.value for c in card.header.values()][0] == program.department(DEPT).name
+    want = [i for i in carddata.indicators if i.target == card.target]
+    assert [(r.value("name"), r.value("unit"), r.value("past2"), r.value("past1"), r.value("goal"))
+            for r in card.indicators] == [(i.name, i.unit, i.past1, i.goal, None) for i in want]
+    names = [a.name for a in carddata.activities if a.target == card.target]
+    assert [r.value("name") for r in card.activities] == names
+    assert all(r.value(k) is None for r in card.activities for k in ("ec03", "ec05", "ec06"))
