@@ -306,7 +306,8 @@ class RowBuffer:
             return
 
         def op() -> None:
-            self.ws.merge_range(first_row, first_col, last_row, last_col, "", fmt)
+            if (first_row, first_col) != (last_row, last_col):  # one cell: nothing to merge
+                self.ws.merge_range(first_row, first_col, last_row, last_col, "", fmt)
             write_text(self.ws, first_row, first_col, value, fmt)
 
         self._add(first_row, first_col, op)
