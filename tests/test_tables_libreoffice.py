@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,10 @@ def test_libreoffice_recalculates_every_cached_value(files: dict[str, Path]) -> 
         for coord, value in cells.items():
             assert not (isinstance(value, str) and ERRORS.match(value)), (sheet, coord, value)
     assert compared > 5000
+    # A LibreOffice re-save keeps the data tables and their plain formulas.
+    with zipfile.ZipFile(files["lo_original"]) as zf:
+        assert len([n for n in zf.namelist() if n.startswith("xl/tables/")]) == 3
+    assert grid(files["lo_original"], data_only=False)["Faaliyetler"]["Q2"] == "=P2+O2"
 
 
 def test_one_changed_amount_moves_every_total_by_exactly_that_amount(
