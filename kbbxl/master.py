@@ -166,13 +166,12 @@ def _write_targets(book: Book, ws: Any) -> None:
     text, money = book.fmt("wrap"), book.fmt("money")
     for i, t in enumerate(book.targets):
         row = FIRST + i
-        dept = program.department(t.department) if program.has_department(t.department) else None
         goal = program.goal_of(t)
         objective = program.objective_of(t)
         area = book.area_of[t.code]
         axis = program.axis(area.axis)
         values = {
-            "code": t.code, "text": t.text, "department": dept.name if dept else t.department,
+            "code": t.code, "text": t.text, "department": book.department_name(t.department),
             "department_code": t.department, "objective_code": objective.code,
             "objective": objective.text, "goal_code": goal.code, "goal": goal.text,
             "area_code": area.code, "area": area.name, "axis_code": axis.code, "axis": axis.name,
@@ -186,33 +185,32 @@ def _write_targets(book: Book, ws: Any) -> None:
     _finish_table(book, ws, "targets", len(book.targets))
 
 
-def department_name(program: Program, code: str) -> str:
-    return program.department(code).name if program.has_department(code) else code
+def _write_record_head(book: Book, ws: Any, row: int, keys: tuple[str, ...],
+                       record: Indicator | Activity) -> None:
+    """The columns every card row starts with: code, number, name and the owner."""
+    dept = book.program.target(record.target).department
+    write_text(ws, row, keys.index("target"), record.target)
+    ws.write_number(row, keys.index("seq"), record.seq)
+    write_text(ws, row, keys.index("name"), record.name, book.fmt("wrap"))
+    write_text(ws, row, keys.index("department"), book.department_name(dept))
+    write_text(ws, row, keys.index("department_code"), dept)
 
 
 def _write_indicators(book: Book, ws: Any) -> None:
     keys = _start_table(book, ws, "indicators")
-    program = book.program
-    wrap = book.fmt("wrap")
     for i, ind in enumerate(book.indicators):
         row = FIRST + i
-        dept = program.target(ind.target).department
-        write_text(ws, row, keys.index("target"), ind.target)
-        ws.write_number(row, keys.index("seq"), ind.seq)
-        write_text(ws, row, keys.index("name"), ind.name, wrap)
+        _write_record_head(book, ws, row, keys, ind)
         write_text(ws, row, keys.index("unit"), ind.unit)
         for key in ("past2", "past1", "goal"):
             _number_or_text(ws, row, keys.index(key), getattr(ind, key))
-        write_text(ws, row, keys.index("department"), department_name(program, dept))
-        write_text(ws, row, keys.index("department_code"), dept)
         _write_source(ws, row, keys, ind.source)
     _finish_table(book, ws, "indicators", len(book.indicators))
 
 
 def _write_activities(book: Book, ws: Any) -> None:
     keys = _start_table(book, ws, "activities")
-    program = book.program
-    wrap, money2 = book.fmt("wrap"), book.fmt("money2")
+    money2 = book.fmt("money2")
     first_ec = keys.index(economic_key("01"))
     last_ec = keys.index(economic_key("09"))
     col = {k: keys.index(k) for k in ("off_budget", "in_budget", "total")}
@@ -220,12 +218,7 @@ def _write_activities(book: Book, ws: Any) -> None:
 
     for i, act in enumerate(book.activities):
         row = FIRST + i
-        dept = program.target(act.target).department
-        write_text(ws, row, keys.index("target"), act.target)
-        ws.write_number(row, keys.index("seq"), act.seq)
-        write_text(ws, row, keys.index("name"), act.name, wrap)
-        write_text(ws, row, keys.index("department"), department_name(program, dept))
-        write_text(ws, row, keys.index("department_code"), dept)
+        _write_record_head(book, ws, row, keys, act)
         for code in ECONOMIC_CODES:
             c = keys.index(economic_key(code))
             # A code the activity does not have stays blank, so read_master gives back

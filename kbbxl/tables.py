@@ -197,18 +197,33 @@ def write_ipt(book: Book, ws: Any) -> None:
 # --- Dairelere Göre Faaliyet Sayısı ve Kaynak İhtiyacı --------------------------------------
 
 
-def write_departments(book: Book, ws: Any) -> None:
-    L = book.L["departments"]
-    program = book.program
-    keys = ("name", "targets", "activities", "indicators", "need")
+def _column_sheet(book: Book, ws: Any, table: str,
+                  keys: tuple[str, ...]) -> tuple[dict[str, Any], RowBuffer]:
+    """Widths, title (row 0), column headers (row 2, repeated on every page).
+
+    Returns the labels and the unflushed header buffer, for the caller to add row 1 to.
+    """
+    L = book.L[table]
+    year = book.program.year
     for col, key in enumerate(keys):
         ws.set_column(col, col, L[key]["width"])
-    _title(book, ws, 0, book.L["titles"]["departments"].format(year=program.year), len(keys) - 1)
-    write_text(ws, 1, 0, program.institution, book.fmt("subtitle"))
+    buf = RowBuffer(book, ws)
+    buf.height(0, 20)
+    buf.merge(0, 0, 0, len(keys) - 1, book.L["titles"][table].format(year=year),
+              book.fmt("title"))
     for col, key in enumerate(keys):
-        write_text(ws, 2, col, L[key]["header"].format(year=program.year), book.fmt("head"))
+        buf.text(2, col, L[key]["header"].format(year=year), book.fmt("head"))
     ws.freeze_panes(3, 0)
     book.print_setup(ws, repeat=(2, 2))
+    return L, buf
+
+
+def write_departments(book: Book, ws: Any) -> None:
+    program = book.program
+    L, head = _column_sheet(book, ws, "departments",
+                            ("name", "targets", "activities", "indicators", "need"))
+    head.text(1, 0, program.institution, book.fmt("subtitle"))
+    head.flush()
 
     owner_range = book.column_range("targets", "department_code")
     act_dept = book.column_range("activities", "department_code")
@@ -255,19 +270,12 @@ def write_departments(book: Book, ws: Any) -> None:
 
 
 def write_resources(book: Book, ws: Any) -> None:
-    L = book.L["resources"]
     program = book.program
     keys = ("code", "cost", "general_administration", "transfers", "total")
-    for col, key in enumerate(keys):
-        ws.set_column(col, col, L[key]["width"])
-    _title(book, ws, 0, book.L["titles"]["resources"], len(keys) - 1)
-    write_text(ws, 1, 0, L["institution"], book.fmt("cell", "label"))
-    ws.merge_range(1, 1, 1, len(keys) - 1, "", book.fmt("cell", "bold"))
-    write_text(ws, 1, 1, program.institution, book.fmt("cell", "bold"))
-    for col, key in enumerate(keys):
-        write_text(ws, 2, col, L[key]["header"], book.fmt("head"))
-    ws.freeze_panes(3, 0)
-    book.print_setup(ws, repeat=(2, 2))
+    L, head = _column_sheet(book, ws, "resources", keys)
+    head.text(1, 0, L["institution"], book.fmt("cell", "label"))
+    head.merge(1, 1, 1, len(keys) - 1, program.institution, book.fmt("cell", "bold"))
+    head.flush()
 
     assert book.plan_cells is not None
     pc = book.plan_cells
