@@ -1,21 +1,19 @@
-"""Validation of returned forms: schemas/ rules run with pandera, plus file and cross-file checks.
+"""Validation of returned forms: the schemas/ rules run with pandera, file and cross-file checks.
 
-The rules for table rows live in schemas/indicators.toml and schemas/activities.toml; this
-module converts each raw cell by its column's type first (so one bad cell never hides
-another), builds a pandera DataFrameSchema from the rules, validates lazily, and turns every
-failure case back into an Issue at its cell. What a schema cannot say — metadata, the cards a
-department owns, two files from one department, departments that sent nothing — is checked
-here in Python, each with a stable code from schemas/issues.toml.
+Rows of every form are converted cell by cell first (kbbxl.rules: so one bad cell never hides
+another), gathered in one frame per table (a column per key, plus the card each row belongs
+to), validated lazily by the pandera schema built from schemas/, and every failure case is
+turned back into an Issue at its cell (RawRow.cells gives the address). What a schema cannot
+say — metadata, the cards a department owns, totals against the Genel Toplam row, two files
+from one department, departments that sent nothing — is checked here in Python, each with a
+stable code from schemas/issues.toml.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
-from fnmatch import fnmatchcase
-from functools import cache
 from typing import Any
 
 from kbbxl import form as F
@@ -23,197 +21,22 @@ from kbbxl.errors import SchemaLoadError
 from kbbxl.model import Activity, CardData, Indicator, Program, Source
 from kbbxl.raw import Cell, RawCard, RawForm, RawRow
 from kbbxl.report import Issue, Locator, issue_type, make_issue
-from kbbxl.resources import load_toml
-from kbbxl.text import NumberFormatError, clean_text, parse_tr_number, tr_casefold
-
-# Conversion outcomes (the codes are in schemas/issues.toml, section [cells]).
-NUMBER_AS_TEXT = "number-as-text"
-NOT_A_NUMBER = "not-a-number"
-DATE_IN_NUMBER = "date-in-number"
-CELL_ERROR = "cell-error"
+from kbbxl.rules import (
+    TableRules,
+    convert_number,
+    convert_text,
+    has_content,
+    load_rules,
+    table_columns,
+    table_schema,
+    vocabulary,
+)
+from kbbxl.text import tr_casefold
 
 TABLES = ("indicators", "activities")
 
-# --- the rules, from schemas/ ----------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class ColumnRule:
-    """The rule for the columns whose key matches `pattern` (fnmatch: "ec*")."""
-
-    pattern: str
-    type: str  # "text" | "number"
-    required: str | None = None  # issue code when empty
-    vocabulary: str | None = None  # "form.units"
-    vocabulary_issue: str | None = None
-    minimum: float | None = None
-    minimum_issue: str | None = None
-    missing: float | None = None  # value used for an empty cell (amounts: 0)
-
-
-@dataclass(frozen=True)
-class TotalRule:
-    """A computed total compared with the value the file holds."""
-
-    columns: tuple[str, ...]  # patterns of the compared columns
-    sum_of: tuple[str, ...]  # row totals: the summed columns
-    tolerance: float
-    typed_issue: str
-    formula_issue: str
-
-
-@dataclass(frozen=True)
-class TableRules:
-    """Everything schemas/<table>.toml says about one table of a card."""
-
-    table: str
-    content: tuple[str, ...]
-    columns: tuple[ColumnRule, ...]
-    unique: tuple[str, str] | None = None  # (column, issue code)
-    row_total: TotalRule | None = None
-    card_total: TotalRule | None = None
-
-    def rule(self, key: str) -> ColumnRule | None:
-        return next((r for r in self.columns if fnmatchcase(key, r.pattern)), None)
-
-    @staticmethod
-    def matching(patterns: Iterable[str], keys: Iterable[str]) -> tuple[str, ...]:
-        pats = tuple(patterns)
-        return tuple(k for k in keys if any(fnmatchcase(k, p) for p in pats))
-
-
-def _total_rule(data: dict[str, Any] | None, name: str) -> TotalRule | None:
-    if not data:
-        return None
-    columns = data.get("columns") or [data["column"]]
-    rule = TotalRule(
-        tuple(columns), tuple(data.get("sum_of", ())), float(data.get("tolerance", 0.5)),
-        data["typed_issue"], data["formula_issue"],
-    )
-    for code in (rule.typed_issue, rule.formula_issue):
-        issue_type(code)  # unknown codes fail when the rules load, not mid-merge
-    return rule
-
-
-@cache
-def load_rules(table: str) -> TableRules:
-    """The rules of `table` ("indicators" or "activities") from schemas/<table>.toml."""
-    data = load_toml("schemas", f"{table}.toml")
-    try:
-        columns = tuple(
-            ColumnRule(
-                pattern=key,
-                type=spec["type"],
-                required=spec.get("required"),
-                vocabulary=spec.get("vocabulary"),
-                vocabulary_issue=spec.get("vocabulary_issue"),
-                minimum=spec.get("minimum"),
-                minimum_issue=spec.get("minimum_issue"),
-                missing=spec.get("missing"),
-            )
-            for key, spec in data["columns"].items()
-        )
-        unique = data.get("unique")
-        rules = TableRules(
-            table=data["table"],
-            content=tuple(data["content"]),
-            columns=columns,
-            unique=(unique["column"], unique["issue"]) if unique else None,
-            row_total=_total_rule(data.get("row_total"), "row_total"),
-            card_total=_total_rule(data.get("card_total"), "card_total"),
-        )
-    except (KeyError, TypeError) as exc:
-        raise SchemaLoadError(f"schemas/{table}.toml: eksik ya da hatalı alan {exc}") from exc
-    for r in columns:
-        if r.type not in ("text", "number"):
-            raise SchemaLoadError(f"schemas/{table}.toml: [{r.pattern}] türü '{r.type}'?")
-        for code in (r.required, r.vocabulary_issue, r.minimum_issue):
-            if code:
-                issue_type(code)
-    if rules.unique:
-        issue_type(rules.unique[1])
-    return rules
-
-
-def vocabulary(name: str) -> dict[str, str]:
-    """A named list of allowed values, folded → official spelling."""
-    if name == "form.units":
-        return {tr_casefold(u): u for u in F.unit_vocabulary()}
-    raise SchemaLoadError(f"bilinmeyen sözlük '{name}'")
-
-
-# --- converting raw cells ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Converted:
-    """A cell's value after conversion by its column type, and what conversion found."""
-
-    value: Any  # str for text, float (NaN = no value) for numbers
-    code: str | None = None  # a conversion issue code
-    detail: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.code is not None and issue_type(self.code).severity == "error"
-
-
-def convert_text(cell: Cell | None) -> Converted:
-    if cell is None:
-        return Converted("")
-    if cell.error:
-        return Converted("", CELL_ERROR)
-    return Converted(clean_text(cell.value))
-
-
-def convert_number(cell: Cell | None) -> Converted:
-    """A number cell: numbers as is, Turkish text numbers with a warning, anything else an error."""
-    if cell is None:
-        return Converted(math.nan)
-    if cell.error:
-        return Converted(math.nan, CELL_ERROR)
-    value = cell.value
-    if isinstance(value, (datetime, date, time)):
-        return Converted(math.nan, DATE_IN_NUMBER)
-    try:
-        number = parse_tr_number(value)
-    except NumberFormatError as exc:
-        return Converted(math.nan, NOT_A_NUMBER, _detail(str(exc), value))
-    if number is None:
-        return Converted(math.nan)
-    if isinstance(value, str):
-        return Converted(number, NUMBER_AS_TEXT)
-    return Converted(number)
-
-
-def _detail(reason: str, value: Any) -> str:
-    # parse_tr_number names the value itself ("'abc' bir sayı değil"); the message already
-    # shows it, so keep only the advice after it when there is one.
-    text = reason.split(": ", 1)[1] if ": " in reason else ""
-    return (text[:1].upper() + text[1:] + ".") if text else ""
-
-
-def has_content(row: RawRow, keys: Sequence[str]) -> bool:
-    """True when any of the row's content cells holds something (spare rows are empty)."""
-    for key in keys:
-        cell = row.cells.get(key)
-        if cell is None:
-            continue
-        if cell.error or (cell.value is not None and clean_text(cell.value) != ""):
-            return True
-    return False
-
-
-# --- one table of all cards of a form ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A row sent: the card, the raw row and its position among the rows sent in that table."""
-
-    card: RawCard
-    row: RawRow
-    position: int
+# --- one form's context ---------------------------------------------------------------------
 
 
 @dataclass
@@ -225,6 +48,7 @@ class _Context:
     bad_rows: set[tuple[str, int]] = field(default_factory=set)  # (sheet, worksheet row)
     bad_sheets: set[str] = field(default_factory=set)  # cards left out whole
     cards: list[RawCard] = field(default_factory=list)  # the cards checked
+    finding_cells: set[tuple[str, str]] = field(default_factory=set)  # reported by the reader
 
     def add(self, code: str, *, entry: Entry | None = None, table: str | None = None,
             key: str | None = None, sheet: str = "", cell: str = "", value: Any = None,
@@ -246,10 +70,6 @@ class _Context:
             self.bad_rows.add((entry.card.sheet, entry.row.row))
 
 
-def _table_columns(program: Program, table: str) -> tuple[str, ...]:
-    return F.INDICATOR_COLUMNS if table == "indicators" else F.activity_columns(program)
-
-
 def column_labels(program: Program, table: str) -> dict[str, str]:
     """Turkish column titles, for messages ("03 Mal ve Hizmet Alım Giderleri")."""
     if table == "indicators":
@@ -257,39 +77,52 @@ def column_labels(program: Program, table: str) -> dict[str, str]:
     return F.activity_headers(program)
 
 
+# --- the rows of one table, of any number of forms -------------------------------------------
+
+
 @dataclass(frozen=True)
-class TableResult:
-    """The converted values of a table's rows (same order as the entries)."""
+class Entry:
+    """A row sent: its form's context, the card, the raw row and its position among the rows
+    sent in that table of that card."""
 
-    entries: tuple[Entry, ...]
-    values: tuple[dict[str, Any], ...]
+    ctx: _Context
+    card: RawCard
+    row: RawRow
+    position: int
+
+    @property
+    def card_key(self) -> str:
+        return f"{id(self.ctx)}\x1f{self.card.sheet}"
 
 
-def check_table(ctx: _Context, table: str, entries: Sequence[Entry]) -> TableResult:
-    """Convert, then validate with pandera, the rows of one table of every card of a form."""
+def check_table(program: Program, table: str, entries: Sequence[Entry]) -> list[dict[str, Any]]:
+    """Convert, then validate with pandera, rows of one table; returns the converted values.
+
+    One frame for all the rows given (of every card of every form): pandera runs once per
+    table, not once per form. Issues go to each entry's form context.
+    """
     import pandas as pd
     import pandera.pandas as pa
 
     rules = load_rules(table)
-    keys = [k for k in _table_columns(ctx.program, table) if rules.rule(k)]
-    labels = column_labels(ctx.program, table)
-    finding_cells = {(f.sheet, f.cell) for f in ctx.form.findings}
+    keys = [k for k in table_columns(program, table) if rules.rule(k)]
+    labels = column_labels(program, table)
     records: list[dict[str, Any]] = []
-    values: list[dict[str, Any]] = []
     for entry in entries:
-        record: dict[str, Any] = {"_target": entry.card.target}
+        ctx = entry.ctx
+        record: dict[str, Any] = {"_card": entry.card_key}
         failed: set[str] = set()
         for key in keys:
             rule = rules.rule(key)
             assert rule is not None
             cell = entry.row.cells.get(key)
             conv = convert_text(cell) if rule.type == "text" else convert_number(cell)
-            if conv.code and (entry.card.sheet, entry.row.ref(key)) not in finding_cells:
-                # the reader may already have reported this cell (e.g. an error value)
+            if conv.code and (entry.card.sheet, entry.row.ref(key)) not in ctx.finding_cells:
                 ctx.add(conv.code, entry=entry, table=table, key=key,
                         value=None if cell is None else cell.value, column=labels.get(key, key),
                         parsed=conv.value, detail=conv.detail)
             elif conv.code and conv.failed:
+                # the reader reported this cell already (an error value, a formula...)
                 ctx.bad_rows.add((entry.card.sheet, entry.row.row))
             if conv.failed:
                 failed.add(key)
@@ -298,19 +131,19 @@ def check_table(ctx: _Context, table: str, entries: Sequence[Entry]) -> TableRes
         cell = entry.row.cells.get("total")
         record["_total_formula"] = bool(cell is not None and cell.formula)
         records.append(record)
-        values.append({k: record[k] for k in keys})
 
-    frame = pd.DataFrame.from_records(records, columns=["_target", *keys, "_total_formula"])
+    frame = pd.DataFrame.from_records(records, columns=["_card", *keys, "_total_formula"])
     for key in keys:
-        frame[key] = frame[key].astype("float64" if rules.rule(key).type == "number" else "str")
+        rule = rules.rule(key)
+        frame[key] = frame[key].astype("float64" if rule and rule.type == "number" else "str")
     _add_derived(frame, records, rules, keys)
-    schema = _schema(rules, tuple(keys))
     try:
-        schema.validate(frame, lazy=True)
+        table_schema(rules, tuple(keys)).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        _failures_to_issues(ctx, table, rules, exc.failure_cases, frame, entries, labels)
+        _failures_to_issues(table, rules, exc.failure_cases, frame, entries, labels)
     if rules.card_total is not None:
-        _check_card_totals(ctx, table, rules, keys, entries, records, labels)
+        _check_card_totals(table, rules, keys, entries, records, labels)
+    values = [{k: r[k] for k in keys} for r in records]
     # units typed in another case or spacing take the vocabulary's spelling
     for key in keys:
         rule = rules.rule(key)
@@ -318,7 +151,7 @@ def check_table(ctx: _Context, table: str, entries: Sequence[Entry]) -> TableRes
             vocab = vocabulary(rule.vocabulary)
             for v in values:
                 v[key] = vocab.get(tr_casefold(v[key]), v[key])
-    return TableResult(tuple(entries), tuple(values))
+    return values
 
 
 def _add_derived(frame: Any, records: list[dict[str, Any]], rules: TableRules,
@@ -339,59 +172,13 @@ def _add_derived(frame: Any, records: list[dict[str, Any]], rules: TableRules,
         frame["_sum"] = pd.Series(sums, index=frame.index, dtype="float64")
 
 
-@cache
-def _schema(rules: TableRules, keys: tuple[str, ...]) -> Any:
-    """The pandera schema for a table with these columns. Every check is named by its issue
-    code, so a failure case maps straight back to the catalogue."""
-    import pandera.pandas as pa
-
-    columns: dict[str, Any] = {}
-    for key in keys:
-        rule = rules.rule(key)
-        assert rule is not None
-        checks = []
-        if rule.required:
-            checks.append(pa.Check(lambda s: s.str.len() > 0, name=rule.required))
-        if rule.vocabulary and rule.vocabulary_issue:
-            folded = set(vocabulary(rule.vocabulary))
-            checks.append(pa.Check(
-                lambda s, folded=folded: s.eq("") | s.map(tr_casefold).isin(folded),
-                name=rule.vocabulary_issue,
-            ))
-        if rule.minimum is not None and rule.minimum_issue:
-            checks.append(pa.Check(
-                lambda s, m=rule.minimum: s.isna() | s.ge(m), name=rule.minimum_issue
-            ))
-        dtype = float if rule.type == "number" else str
-        columns[key] = pa.Column(dtype, nullable=rule.type == "number", checks=checks)
-    frame_checks = []
-    if rules.unique:
-        code = rules.unique[1]
-        frame_checks.append(pa.Check(
-            lambda d: d["_unique_key"].eq("") | ~d.duplicated(["_target", "_unique_key"]),
-            name=code,
-        ))
-    if rules.row_total and rules.row_total.columns[0] in keys:
-        tr = rules.row_total
-        col = tr.columns[0]
-
-        def agrees(d: Any, tol: float = tr.tolerance) -> Any:
-            return d[col].isna() | d["_sum"].isna() | (d[col] - d["_sum"]).abs().le(tol)
-
-        frame_checks.append(pa.Check(lambda d: agrees(d) | d["_total_formula"],
-                                     name=tr.typed_issue))
-        frame_checks.append(pa.Check(lambda d: agrees(d) | ~d["_total_formula"],
-                                     name=tr.formula_issue))
-    return pa.DataFrameSchema(columns, checks=frame_checks, strict=True)
-
-
-def _failures_to_issues(ctx: _Context, table: str, rules: TableRules, cases: Any, frame: Any,
+def _failures_to_issues(table: str, rules: TableRules, cases: Any, frame: Any,
                         entries: Sequence[Entry], labels: dict[str, str]) -> None:
     seen: set[tuple[str, int]] = set()
     first_of: dict[tuple[str, str], int] = {}
     if rules.unique:
-        for i, (target, k) in enumerate(zip(frame["_target"], frame["_unique_key"], strict=True)):
-            first_of.setdefault((target, k), i)
+        for i, (card, k) in enumerate(zip(frame["_card"], frame["_unique_key"], strict=True)):
+            first_of.setdefault((card, k), i)
     for case in cases.itertuples(index=False):
         code, index = str(case.check), case.index
         if index is None or (code, int(index)) in seen:
@@ -402,45 +189,52 @@ def _failures_to_issues(ctx: _Context, table: str, rules: TableRules, cases: Any
         if case.schema_context == "Column":
             key = str(case.column)
             cell = entry.row.cells.get(key)
-            ctx.add(code, entry=entry, table=table, key=key,
-                    value=None if cell is None else cell.value, column=labels.get(key, key),
-                    name=frame.at[i, "name"] if "name" in frame else "")
+            entry.ctx.add(code, entry=entry, table=table, key=key,
+                          value=None if cell is None else cell.value,
+                          column=labels.get(key, key),
+                          name=frame.at[i, "name"] if "name" in frame else "")
         elif rules.unique and code == rules.unique[1]:
             key = rules.unique[0]
-            first = entries[first_of[(frame.at[i, "_target"], frame.at[i, "_unique_key"])]]
-            ctx.add(code, entry=entry, table=table, key=key, value=frame.at[i, key],
-                    other=first.row.ref(key))
+            first = entries[first_of[(frame.at[i, "_card"], frame.at[i, "_unique_key"])]]
+            entry.ctx.add(code, entry=entry, table=table, key=key, value=frame.at[i, key],
+                          other=first.row.ref(key))
         elif rules.row_total:
             key = rules.row_total.columns[0]
-            ctx.add(code, entry=entry, table=table, key=key, value=frame.at[i, key],
-                    expected=frame.at[i, "_sum"])
+            entry.ctx.add(code, entry=entry, table=table, key=key, value=frame.at[i, key],
+                          expected=frame.at[i, "_sum"])
 
 
-def _check_card_totals(ctx: _Context, table: str, rules: TableRules, keys: list[str],
+def _check_card_totals(table: str, rules: TableRules, keys: list[str],
                        entries: Sequence[Entry], records: list[dict[str, Any]],
                        labels: dict[str, str]) -> None:
+    """The Genel Toplam row of each card against the sum of the rows sent."""
     rule = rules.card_total
     assert rule is not None
     compared = TableRules.matching(rule.columns, keys)
     summed = TableRules.matching(rules.row_total.sum_of if rules.row_total else (), keys)
-    for card in ctx.cards:
-        if card.totals is None:
-            continue
-        rows = [r for e, r in zip(entries, records, strict=True) if e.card.sheet == card.sheet]
-        for key in compared:
-            parts = summed if key == "total" else (key,)
-            if any(r["_failed"] & set(parts) for r in rows):
-                continue  # a bad cell above is reported already; its sum is unknown
-            expected = sum(0.0 if math.isnan(r[p]) else r[p] for r in rows for p in parts)
-            cell = card.totals.cells.get(key)
-            found = convert_number(cell)
-            if cell is None or found.failed or math.isnan(found.value):
+    by_card: dict[str, list[dict[str, Any]]] = {}
+    for e, r in zip(entries, records, strict=True):
+        by_card.setdefault(e.card_key, []).append(r)
+    contexts = {id(e.ctx): e.ctx for e in entries}
+    for ctx in contexts.values():
+        for card in ctx.cards:
+            if card.totals is None:
                 continue
-            if abs(found.value - expected) > rule.tolerance:
-                code = rule.formula_issue if cell.formula else rule.typed_issue
-                ctx.add(code, sheet=card.sheet, cell=cell.ref, value=cell.value,
-                        target=card.target, table=table, key=key, expected=expected,
-                        column=labels.get(key, key))
+            rows = by_card.get(f"{id(ctx)}\x1f{card.sheet}", [])
+            for key in compared:
+                parts = summed if key == "total" else (key,)
+                if any(r["_failed"] & set(parts) for r in rows):
+                    continue  # a bad cell above is reported already; its sum is unknown
+                expected = sum(0.0 if math.isnan(r[p]) else r[p] for r in rows for p in parts)
+                cell = card.totals.cells.get(key)
+                found = convert_number(cell)
+                if cell is None or found.failed or math.isnan(found.value):
+                    continue
+                if abs(found.value - expected) > rule.tolerance:
+                    code = rule.formula_issue if cell.formula else rule.typed_issue
+                    ctx.add(code, sheet=card.sheet, cell=cell.ref, value=cell.value,
+                            target=card.target, table=table, key=key, expected=expected,
+                            column=labels.get(key, key))
 
 
 # --- a whole form ---------------------------------------------------------------------------
@@ -585,8 +379,18 @@ def _row_of(cell: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def check_form(program: Program, form: RawForm) -> FormCheck:
-    """Every check of one returned form against the plan (not the cross-file ones)."""
+@dataclass
+class _Prepared:
+    """A form after its file and card checks, its rows waiting for the table checks."""
+
+    ctx: _Context
+    accepted: bool
+    entries: dict[str, list[Entry]]
+    sent: list[SentCard]
+    values: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def _prepare(program: Program, form: RawForm) -> _Prepared:
     meta = form.meta or {}
     dept = meta.get("department", "")
     if not program.has_department(dept):
@@ -595,21 +399,21 @@ def check_form(program: Program, form: RawForm) -> FormCheck:
     for finding in form.findings:
         issue = _finding_issue(ctx, finding)
         ctx.issues.append(issue)
+        ctx.finding_cells.add((finding.sheet, finding.cell))
         row = _row_of(finding.cell) if finding.cell else None
         if issue.is_error and finding.sheet and row is not None:
             ctx.bad_rows.add((finding.sheet, row))
     accepted = _check_meta(ctx)
-    cards = _check_cards(ctx) if form.meta is not None else []
-    ctx.cards = cards
+    ctx.cards = _check_cards(ctx) if form.meta is not None else []
     entries: dict[str, list[Entry]] = {t: [] for t in TABLES}
     sent: list[SentCard] = []
-    for card in cards:
+    for card in ctx.cards:
         per_table: dict[str, list[dict[str, Any]]] = {}
         for table in TABLES:
             rules = load_rules(table)
-            content = TableRules.matching(rules.content, _table_columns(program, table))
+            content = TableRules.matching(rules.content, table_columns(program, table))
             rows = [r for r in getattr(card, table) if has_content(r, content)]
-            entries[table].extend(Entry(card, r, i) for i, r in enumerate(rows))
+            entries[table].extend(Entry(ctx, card, r, i) for i, r in enumerate(rows))
             per_table[table] = [{k: c.value for k, c in r.cells.items()} for r in rows]
         if not per_table["indicators"] and not per_table["activities"]:
             ctx.add("empty-card", sheet=card.sheet, cell=card.header.get(
@@ -617,21 +421,44 @@ def check_form(program: Program, form: RawForm) -> FormCheck:
                 table="header", key="target")
         sent.append(SentCard(card.target, card.sheet, tuple(per_table["indicators"]),
                              tuple(per_table["activities"])))
-    results = {t: check_table(ctx, t, entries[t]) for t in TABLES}
-    data = _clean_data(ctx, results) if accepted else CardData()
-    return FormCheck(
-        form=form, department=dept, issues=tuple(ctx.issues), data=data, sent=tuple(sent),
-        indicators_read=len(entries["indicators"]), activities_read=len(entries["activities"]),
-        accepted=accepted,
-    )
+    return _Prepared(ctx, accepted, entries, sent)
+
+
+def check_forms(program: Program, forms: Sequence[RawForm]) -> list[FormCheck]:
+    """Every check of each returned form against the plan (not the cross-file ones).
+
+    The table rows of all the forms are validated together (one pandera run per table).
+    """
+    prepared = [_prepare(program, f) for f in forms]
+    for table in TABLES:
+        entries = [e for p in prepared for e in p.entries[table]]
+        values = iter(check_table(program, table, entries))
+        for p in prepared:
+            p.values[table] = [next(values) for _ in p.entries[table]]
+    checks = []
+    for p in prepared:
+        ctx = p.ctx
+        checks.append(FormCheck(
+            form=ctx.form, department=ctx.department, issues=tuple(ctx.issues),
+            data=_clean_data(p) if p.accepted else CardData(), sent=tuple(p.sent),
+            indicators_read=len(p.entries["indicators"]),
+            activities_read=len(p.entries["activities"]), accepted=p.accepted,
+        ))
+    return checks
+
+
+def check_form(program: Program, form: RawForm) -> FormCheck:
+    """Every check of one returned form against the plan (not the cross-file ones)."""
+    return check_forms(program, [form])[0]
 
 
 def _number_or_none(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
-def _clean_data(ctx: _Context, results: dict[str, TableResult]) -> CardData:
+def _clean_data(p: _Prepared) -> CardData:
     """The rows without errors, as domain records with their source cells."""
+    ctx = p.ctx
     program, file = ctx.program, ctx.form.file
 
     def clean(entry: Entry) -> bool:
@@ -643,19 +470,20 @@ def _clean_data(ctx: _Context, results: dict[str, TableResult]) -> CardData:
             past2=_number_or_none(v["past2"]), past1=_number_or_none(v["past1"]),
             goal=_number_or_none(v["goal"]), source=Source(file, e.card.sheet, e.row.row),
         )
-        for e, v in zip(results["indicators"].entries, results["indicators"].values, strict=True)
+        for e, v in zip(p.entries["indicators"], p.values["indicators"], strict=True)
         if clean(e)
     )
     rules = load_rules("activities")
     activities = []
-    for e, v in zip(results["activities"].entries, results["activities"].values, strict=True):
+    for e, v in zip(p.entries["activities"], p.values["activities"], strict=True):
         if not clean(e):
             continue
         amounts = {}
         for code in program.form_economic_codes:
             rule = rules.rule(F.economic_key(code))
             value = v.get(F.economic_key(code), math.nan)
-            amounts[code] = float(rule.missing or 0.0) if math.isnan(value) else float(value)
+            missing = rule.missing if rule is not None and rule.missing is not None else 0.0
+            amounts[code] = float(missing) if math.isnan(value) else float(value)
         off = v.get("off_budget", math.nan)
         activities.append(Activity(
             target=e.card.target, seq=e.position + 1, name=v["name"], amounts=amounts,

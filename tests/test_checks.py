@@ -11,16 +11,10 @@ from typing import Any
 import pytest
 
 from kbbxl import form
-from kbbxl.checks import (
-    check_form,
-    check_inbox,
-    convert_number,
-    convert_text,
-    load_rules,
-    meta_cell,
-)
+from kbbxl.checks import check_form, check_forms, check_inbox, meta_cell
 from kbbxl.model import Program
 from kbbxl.raw import Cell, Finding, RawCard, RawForm, RawRow
+from kbbxl.rules import convert_number, convert_text, load_rules
 from kbbxl.textdata import read_text_plan
 
 DEPT = "ZABITA"
@@ -316,3 +310,18 @@ def test_two_files_from_one_department_and_missing_departments(program: Program)
                 if d.code != DEPT and program.targets_of(d.code)}
     assert {i.department for i in missing} == expected
     assert all(i.code == "missing-department" for i in missing)
+
+
+def test_forms_checked_together_give_the_same_records_as_one_by_one(program: Program) -> None:
+    a = _form(program, [_card(program, activities=[_act(40, ec03="abc"),
+                                                    _act(41, name="Faaliyet")]),
+                        _card(program, 1)])
+    b = _form(program, [_card(program, activities=[_act(40, name="Faaliyet")]),
+                        _card(program, 1)], name="zabita-2.xlsx")
+    together = check_forms(program, [a, b])
+    alone = [check_form(program, a), check_form(program, b)]
+    assert [c.issues for c in together] == [c.issues for c in alone]
+    assert [c.data for c in together] == [c.data for c in alone]
+    # the same activity name in two files is not a duplicate within a card
+    assert [i.code for i in together[1].issues] == []
+    assert [i.code for i in together[0].issues] == ["not-a-number", "duplicate-activity"]
