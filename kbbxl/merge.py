@@ -279,6 +279,8 @@ def merge_inbox(inbox: str | Path, plan_path: str | Path | None = None, *,
     plan_file = find_plan(inbox, plan_path)
     program = load_program(plan_file)
     files, notes = discover(inbox)
+    # a plan kept inside the inbox is the plan, not a department's form
+    files = [f for f in files if f.resolve() != plan_file.resolve()]
     if timings is not None:
         timings["read"] = timings.get("read", 0.0) + time.perf_counter() - t0
     if not files:

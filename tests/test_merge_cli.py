@@ -195,3 +195,27 @@ def test_real_process_exit_code_follows_the_report(
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["errors"] == 1
+
+
+def test_a_stale_returned_copy_is_removed_once_the_department_is_clean(
+    kit: Kit, tmp_path: Path, broken_form: tuple[Path, str, str]
+) -> None:
+    inbox = kit.inbox(tmp_path, {"MALI": broken_form[0]})
+    first = write_outputs(merge_inbox(inbox))
+    copy = tmp_path / "iade" / kit.file("MALI")
+    assert first.returned == (copy,) and copy.is_file()
+    (inbox / kit.file("MALI")).write_bytes(kit.clean["MALI"].read_bytes())  # the corrected file
+    second = write_outputs(merge_inbox(inbox), force=True)
+    assert second.returned == () and second.removed == (copy,)
+    assert not copy.exists()
+
+
+def test_hidden_files_and_a_plan_inside_the_inbox(kit: Kit, tmp_path: Path) -> None:
+    inbox = kit.inbox(tmp_path, extra=[(".~lock.2021_MALI.xlsx#", b"x"), (".gizli.xlsx", b"x")])
+    (inbox / "plan.xlsx").write_bytes(kit.plan.read_bytes())
+    result = merge_inbox(inbox, inbox / "plan.xlsx")
+    assert [(i.code, i.file, i.severity) for i in result.report.issues] == [
+        ("hidden-file", ".gizli.xlsx", "warning"),
+        ("hidden-file", ".~lock.2021_MALI.xlsx#", "warning"),
+    ]
+    assert result.valid and len(result.counts) == len(DEPTS)
