@@ -279,6 +279,22 @@ def _xxe(b: Base, dst: Path) -> Expect:
     return Expect("unsafe-xml")
 
 
+@case("cell-bomb")
+def _cell_bomb(b: Base, dst: Path) -> Expect:
+    # One value at the last cell: a reader would allocate 16.384 x 1.048.576 cells (~500 GB).
+    zt.rewrite(b.path, dst, {b.part(): lambda x: zt.put(x, "XFD1048576", zt.number(1))})
+    return Expect("sheet-too-large", b.sheet, "XFD1048576")
+
+
+@case("cell-bomb-without-addresses")
+def _cell_bomb_plain(b: Base, dst: Path) -> Expect:
+    # Cells may leave out their address; the reader counts them along the row.
+    row = '<row r="1048576">' + "<c><v>1</v></c>" * 20 + "</row>"
+    zt.rewrite(b.path, dst, {b.part(): lambda x: x.replace(b"</sheetData>",
+                                                           row.encode() + b"</sheetData>")})
+    return Expect("sheet-too-large", b.sheet, "T1048576")
+
+
 # file level: not a workbook, or another kind of workbook ---------------------------------------
 
 
