@@ -59,6 +59,16 @@ def column_index(table: str, key: str) -> int:
     return column_keys(table).index(key)
 
 
+@cache
+def _column_letter(table: str, key: str) -> str:
+    return xl_col_to_name(column_index(table, key))
+
+
+@cache
+def _quoted(sheet: str) -> str:
+    return quote_sheetname(sheet)
+
+
 def _plain_formula(formula: str, expand_future_functions: bool = False) -> str:
     return formula[1:] if formula.startswith("=") else formula
 
@@ -165,10 +175,11 @@ class Book:
     # references into the data sheets -----------------------------------------------------
     def ref(self, table: str, key: str, index: int, *, absolute: bool = False) -> str:
         """Reference to record `index` (0-based) of data sheet `table`, column `key`."""
-        col = column_index(table, key)
-        return f"{quote_sheetname(self.sheets[table])}!" + xl_rowcol_to_cell(
-            FIRST + index, col, absolute, absolute
-        )
+        if absolute:
+            cell = xl_rowcol_to_cell(FIRST + index, column_index(table, key), True, True)
+        else:  # the common case, one per amount cell of the tables: kept cheap
+            cell = f"{_column_letter(table, key)}{FIRST + index + 1}"
+        return f"{_quoted(self.sheets[table])}!{cell}"
 
     def column_range(self, table: str, key: str) -> str:
         """Absolute reference to column `key` over all records of `table` (one row if none)."""
