@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -134,15 +134,7 @@ class FileCount:
                 + self.activities_read - self.activities_written)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file, "department": self.department, "status": self.status,
-            "indicators_read": self.indicators_read,
-            "indicators_written": self.indicators_written,
-            "activities_read": self.activities_read,
-            "activities_written": self.activities_written,
-            "left_out": self.left_out, "total": self.total, "errors": self.errors,
-            "warnings": self.warnings,
-        }
+        return {**asdict(self), "left_out": self.left_out}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -290,18 +290,7 @@ class DepartmentLine:
     warnings: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "status": self.status,
-            "files": list(self.files),
-            "targets": self.targets,
-            "indicators": self.indicators,
-            "activities": self.activities,
-            "total": self.total,
-            "errors": self.errors,
-            "warnings": self.warnings,
-        }
+        return {**asdict(self), "files": list(self.files)}
 
 
 _STATUS_STYLE = {
