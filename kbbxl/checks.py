@@ -111,7 +111,7 @@ def check_table(program: Program, table: str, entries: Sequence[Entry]) -> list[
     for entry in entries:
         ctx = entry.ctx
         record: dict[str, Any] = {"_card": entry.card_key}
-        failed: set[str] = set()
+        unsure: set[str] = set()
         for key in keys:
             rule = rules.rule(key)
             assert rule is not None
@@ -124,10 +124,12 @@ def check_table(program: Program, table: str, entries: Sequence[Entry]) -> list[
             elif conv.code and conv.failed:
                 # the reader reported this cell already (an error value, a formula...)
                 ctx.bad_rows.add((entry.card.sheet, entry.row.row))
-            if conv.failed:
-                failed.add(key)
+            if conv.code:
+                # a total over this cell cannot be compared: SUM() skips text, so the
+                # file's total differs for a reason already reported at this cell
+                unsure.add(key)
             record[key] = conv.value
-        record["_failed"] = frozenset(failed)
+        record["_unsure"] = frozenset(unsure)
         cell = entry.row.cells.get("total")
         record["_total_formula"] = bool(cell is not None and cell.formula)
         records.append(record)
@@ -165,7 +167,7 @@ def _add_derived(frame: Any, records: list[dict[str, Any]], rules: TableRules,
         summed = TableRules.matching(rules.row_total.sum_of, keys)
         sums = []
         for r in records:
-            if r["_failed"] & set(summed):
+            if r["_unsure"] & set(summed):
                 sums.append(math.nan)  # a part is unknown: no comparison, no false alarm
             else:
                 sums.append(sum(0.0 if math.isnan(r[k]) else r[k] for k in summed))
@@ -223,7 +225,7 @@ def _check_card_totals(table: str, rules: TableRules, keys: list[str],
             rows = by_card.get(f"{id(ctx)}\x1f{card.sheet}", [])
             for key in compared:
                 parts = summed if key == "total" else (key,)
-                if any(r["_failed"] & set(parts) for r in rows):
+                if any(r["_unsure"] & set(parts) for r in rows):
                     continue  # a bad cell above is reported already; its sum is unknown
                 expected = sum(0.0 if math.isnan(r[p]) else r[p] for r in rows for p in parts)
                 cell = card.totals.cells.get(key)

@@ -325,3 +325,12 @@ def test_forms_checked_together_give_the_same_records_as_one_by_one(program: Pro
     # the same activity name in two files is not a duplicate within a card
     assert [i.code for i in together[1].issues] == []
     assert [i.code for i in together[0].issues] == ["not-a-number", "duplicate-activity"]
+
+
+def test_a_number_typed_as_text_does_not_also_raise_total_warnings(program: Program) -> None:
+    # what Excel saves when a clerk types "1.500" as text: SUM() skips it, totals show 0
+    card = _card(program, activities=[_act(40, ec03="1.500", total=0.0)],
+                 totals=RawRow(50, {"ec03": Cell(0.0, "C50", formula="SUM()"),
+                                    "total": Cell(0.0, "G50", formula="SUM()")}))
+    check = check_form(program, _form(program, [card, _card(program, 1)]))
+    assert _codes(check) == [("number-as-text", card.sheet, "C40")]
