@@ -195,7 +195,8 @@ def _print_result(result, outputs, as_json: bool) -> None:  # type: ignore[no-un
 
 
 @cli.command("merge", context_settings=CONTEXT)
-@click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("inbox", metavar="KLASÖR",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_PLAN_OPTION
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -209,7 +210,7 @@ def _print_result(result, outputs, as_json: bool) -> None:  # type: ignore[no-un
 @click.pass_context
 def merge_command(ctx: click.Context, inbox: Path, plan_path: Path | None, output: Path | None,
                   force: bool, strict: bool, as_json: bool) -> None:
-    """INBOX klasöründeki dönen formları denetle, birleştir, ana çalışma kitabını yaz.
+    """KLASÖR'deki dönen formları denetle, birleştir, ana çalışma kitabını yaz.
 
     Sorunlu birimlerin formları, hatalı hücreleri işaretlenmiş olarak klasörün yanındaki
     iade/ klasörüne yazılır. Hata varsa çıkış kodu 1'dir (yalnızca uyarı varsa 0).
@@ -242,13 +243,14 @@ def merge_command(ctx: click.Context, inbox: Path, plan_path: Path | None, outpu
 
 
 @cli.command("validate", context_settings=CONTEXT)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", metavar="DOSYA",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_PLAN_OPTION
 @_JSON_OPTION
 @click.pass_context
 def validate_command(ctx: click.Context, file: Path, plan_path: Path | None,
                      as_json: bool) -> None:
-    """Tek bir dönen formu birleştirmedeki denetimlerle denetle (hiçbir şey yazmaz).
+    """DOSYA'yı (tek bir dönen form) birleştirmedeki denetimlerle denetle; hiçbir şey yazmaz.
 
     Plan verilmezse dosyanın klasöründe ya da bir üst klasörde plan.xlsx aranır.
     Hata varsa çıkış kodu 1'dir.
