@@ -25,6 +25,7 @@ from typing import IO, Any
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from kbbxl import fastxml
 from kbbxl.raw import Finding, RawRow
 from kbbxl.report import ERROR, display_value, issue_type
 from kbbxl.resources import load_toml
@@ -47,9 +48,6 @@ class Limits:
     # inflate 5-30 times, runs of identical empty rows up to ~100.
     max_ratio: float = 250.0
     ratio_applies_above: int = 1024 * 1024
-    # Cells from A1 to the farthest cell holding a value: readers allocate this box whole, so
-    # one value typed at XFD1048576 asks for ~500 GB. A form sheet spans a few thousand.
-    max_sheet_cells: int = 1_000_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -234,7 +232,7 @@ def _inspect_zip(path: Path, limits: Limits, result: Inspection) -> None:
             add(finding("entry-corrupt", entry=stats.string_part or "xl/sharedStrings.xml",
                         reason="hücrelerin andığı metinler eksik"))
             return
-        _check_workbook_part(zf, set(names), result, limits)
+        _check_workbook_part(zf, set(names), result)
 
 
 @dataclass
@@ -254,6 +252,10 @@ def _read_entry(
         return None
     is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
     try:
+        if is_xml:
+            problem = _read_xml_fast(zf, info, stats)
+            if problem != _SLOW:
+                return problem
         with zf.open(info) as stream:
             if is_xml:
                 for _event, elem in SafeET.iterparse(stream, events=("end",), forbid_dtd=True):
@@ -289,6 +291,31 @@ def _read_entry(
     return None
 
 
+_SLOW = ("", "")  # the fast path cannot tell: read the part element by element
+
+
+def _read_xml_fast(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, stats: _Stats
+) -> tuple[str, str] | None:
+    """_read_entry's answer for an XML part from expat in C and byte searches (kbbxl.fastxml),
+    or _SLOW for a part of another shape. The element path costs ~90 % of reading a form."""
+    data = zf.read(info)  # within the limits checked above; the CRC is checked on reading
+    error = fastxml.parse_error(data)
+    if error == "doctype":
+        return ("unsafe-xml", "DTD/varlık tanımı")
+    if error is not None:
+        return ("entry-corrupt", f"bozuk XML: {error}")
+    found = fastxml.string_stats(data)
+    if found is None:
+        return _SLOW
+    strings, max_index = found
+    if strings:
+        stats.strings += strings
+        stats.string_part = info.filename
+    stats.max_string_index = max(stats.max_string_index, max_index)
+    return None
+
+
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _SST_ITEM, _CELL, _VALUE = _MAIN_NS + "si", _MAIN_NS + "c", _MAIN_NS + "v"
 _KEEP = frozenset(_MAIN_NS + t for t in ("v", "f", "t", "is", "r"))
@@ -303,9 +330,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _check_workbook_part(
-    zf: zipfile.ZipFile, names: set[str], result: Inspection, limits: Limits
-) -> None:
+def _check_workbook_part(zf: zipfile.ZipFile, names: set[str], result: Inspection) -> None:
     """Find the main part through _rels/.rels and tell a spreadsheet from other documents."""
     add = result.findings.append
     target = ""
@@ -335,11 +360,6 @@ def _check_workbook_part(
     if missing:
         add(finding("entry-corrupt", entry=missing[0], reason="bölüm dosyada yok"))
         return
-    for sheet, part in parts.items():
-        rows, cols, far = sheet_extent(zf.read(part))
-        if rows * cols > limits.max_sheet_cells:
-            add(finding("sheet-too-large", sheet, far, far))
-            return
     result.workbook_part = target
     result.macros = (
         _SPREADSHEET_TYPES[content_type]
@@ -348,40 +368,6 @@ def _check_workbook_part(
     )
     if result.macros:
         add(finding("macro-workbook"))
-
-
-_ANY_CELL = re.compile(rb"<c[\s>/]")
-_REF_CELL = re.compile(rb"<c\s[^>]*?\br\s*=")
-_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
-_VALUE_CELL = re.compile(
-    rb"<c\s[^>]*?\br\s*=\s*[\"']\$?([A-Za-z]{1,4})\$?(\d{1,9})[\"'][^>]*?(?<!/)>\s*<(?:v|is|f)[\s>/]"
-)
-
-
-def sheet_extent(data: bytes) -> tuple[int, int, str]:
-    """(rows, columns, farthest cell) of the box from A1 to the cells of a sheet part that
-    hold a value, formula or inline text (what a reader allocates); (0, 0, "") when none."""
-    max_row = max_col = 0
-    if not _PREFIXED_CELL.search(data) and len(_ANY_CELL.findall(data)) == len(
-            _REF_CELL.findall(data)):
-        for m in _VALUE_CELL.finditer(data):
-            max_row = max(max_row, int(m[2]))
-            max_col = max(max_col, col_number(m[1].decode("ascii").upper()))
-    else:  # cells without addresses or prefixed elements: count positions like a reader
-        row = col = 0
-        for event, el in SafeET.iterparse(io.BytesIO(data), ("start", "end"), forbid_dtd=True):
-            tag = _local(el.tag)
-            if event == "start" and tag == "row":
-                r = el.get("r") or ""
-                row, col = (int(r) if r.isdigit() else row + 1), 0
-            elif event == "end" and tag == "c":
-                m = _REF.match((el.get("r") or "").upper())
-                row, col = (int(m[2]), col_number(m[1])) if m else (max(row, 1), col + 1)
-                if any(_local(ch.tag) in ("v", "is", "f") for ch in el):
-                    max_row, max_col = max(max_row, row), max(max_col, col)
-                el.clear()
-    far = f"{_col_name(max_col - 1)}{max_row}" if max_row and max_col else ""
-    return max_row, max_col, far
 
 
 # ---------------------------------------------------------------------------- CFB (OLE2)
@@ -524,8 +510,9 @@ def _normalise(part: str) -> str:
 def scan_sheets(path: str | Path, sheets: Iterable[str] | None = None) -> dict[str, SheetXml]:
     """Formulas, error values, merged ranges and hidden rows of the named sheets (all: None).
 
-    Call only on a file inspect_file found readable. Uses defusedxml's iterparse, one pass
-    per sheet; the sheet XML is never loaded whole.
+    Call only on a file inspect_file found readable (its limits bound the size of a part,
+    which is read whole). Plain parts are scanned by kbbxl.fastxml, any other with
+    defusedxml's iterparse.
     """
     activate_defusedxml()
     with zipfile.ZipFile(path) as zf:
@@ -536,14 +523,35 @@ def scan_sheets(path: str | Path, sheets: Iterable[str] | None = None) -> dict[s
         for name, part in wanted.items():
             if part not in zf.NameToInfo:
                 continue
-            with zf.open(part) as stream:
-                sheet, needs_strings = _scan(stream, name, part)
+            data = zf.read(part)
+            sheet, needs_strings = _scan_fast(data, name, part) or _scan(
+                io.BytesIO(data), name, part)
             if needs_strings:
                 if strings is None:
                     strings = _shared_strings(zf)
                 sheet = _resolve_strings(sheet, needs_strings, strings)
             out[name] = sheet
         return out
+
+
+def _scan_fast(data: bytes, name: str, part: str) -> tuple[SheetXml, dict[str, int]] | None:
+    """_scan's answer from byte searches (kbbxl.fastxml); None for a part of another shape."""
+    if fastxml.parse_error(data) is not None:
+        return None  # the element path raises what it raises for a broken part
+    found = fastxml.sheet_cells(data)
+    if found is None:
+        return None
+    cells: dict[str, XmlCell] = {}
+    string_refs: dict[str, int] = {}
+    for ref, formula, v_text, kind in found[0]:
+        cached: Any = None
+        if v_text not in (None, ""):
+            cached = _typed(kind, v_text)
+            if kind == "s":
+                string_refs[ref] = int(v_text) if v_text.isdigit() else -1
+        error = v_text if kind == "e" else None
+        cells[ref] = XmlCell(ref, None if formula is None else "=" + formula, cached, error)
+    return SheetXml(name, part, cells, tuple(found[1]), frozenset(found[2])), string_refs
 
 
 def _scan(stream: IO[bytes], name: str, part: str) -> tuple[SheetXml, dict[str, int]]:

@@ -1,0 +1,123 @@
+"""The safe opener's fast paths (kbbxl.fastxml) answer exactly as its element-by-element paths.
+
+Compared on every file of the hostile corpus, on a form kbbxl writes and on the same form saved
+by LibreOffice; the fast paths must also really be taken on those two clean forms (otherwise
+the comparison would only compare the slow path with itself).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import build_corpus
+import pytest
+
+from kbbxl import fastxml, safety
+from kbbxl.libreoffice import convert
+
+FILE_CASES = list(build_corpus.CASES)
+
+
+def _answers(path: Path) -> tuple[list[tuple[str, str, str, str]], Any]:
+    inspection = safety.inspect_file(path)
+    findings = [(f.code, f.sheet, f.cell, f.message) for f in inspection.findings]
+    try:
+        scanned: Any = safety.scan_sheets(path) if inspection.readable else None
+    except Exception as exc:  # the element path raises on broken parts; so must the fast one
+        scanned = ("raised", type(exc).__name__, str(exc))
+    return findings, scanned
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    fast = _answers(path)
+    with monkeypatch.context() as m:
+        m.setattr(safety, "_read_xml_fast", lambda *_a: safety._SLOW)
+        m.setattr(safety, "_scan_fast", lambda *_a: None)
+        slow = _answers(path)
+    return fast, slow
+
+
+@pytest.mark.parametrize("name", FILE_CASES)
+def test_fast_and_element_paths_agree_on_the_corpus(
+    corpus: dict[str, build_corpus.Built], name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, slow = _both(corpus[name].path, monkeypatch)
+    assert fast == slow
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist() if n.endswith((".xml", ".rels"))}
+
+
+def _assert_fast_path_taken(path: Path) -> None:
+    parts = _parts(path)
+    sheets = [n for n in parts if n.startswith("xl/worksheets/")]
+    assert sheets
+    for name, data in parts.items():
+        assert fastxml.parse_error(data) is None, name
+        assert fastxml.string_stats(data) is not None, name
+    formulas = 0
+    for name in sheets:
+        found = fastxml.sheet_cells(parts[name])
+        assert found is not None, name
+        formulas += sum(1 for cell in found[0] if cell[1])
+    assert formulas > 0  # the cards' SUM totals were found
+
+
+def test_a_generated_form_takes_the_fast_paths(
+    corpus_base: build_corpus.Base, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _assert_fast_path_taken(corpus_base.path)
+    fast, slow = _both(corpus_base.path, monkeypatch)
+    assert fast == slow
+    assert any(sheet.cells for sheet in fast[1].values())
+
+
+def test_a_form_saved_by_libreoffice_takes_the_fast_paths(
+    corpus_base: build_corpus.Base, tmp_path: Path, libreoffice: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    saved = convert(corpus_base.path, "xlsx", tmp_path / "lo", recalc=False)
+    _assert_fast_path_taken(saved)
+    fast, slow = _both(saved, monkeypatch)
+    assert fast == slow
+
+
+@pytest.mark.parametrize("text, expected", [
+    (b'<a xmlns="x"><c r="A1"><f>SUM(A2:A3)</f><v>3</v></c></a>', [("A1", "SUM(A2:A3)", "3", "n")]),
+    (b'<a><c r="B2" t="str"><f>"a&amp;b"</f><v>a&amp;b</v></c></a>', [("B2", '"a&b"', "a&b", "str")]),
+    (b'<a><c r="C3" t="e"><v>#REF!</v></c><c r="C4"><f t="shared" si="0"/></c></a>',
+     [("C3", None, "#REF!", "e"), ("C4", "", None, "n")]),
+])
+def test_sheet_cells_reads_formulas_and_errors(text: bytes, expected: list[tuple]) -> None:
+    found = fastxml.sheet_cells(text)
+    assert found is not None
+    assert found[0] == expected
+
+
+@pytest.mark.parametrize("text", [
+    b"<a><!-- <c r='A1'><f>X</f></c> --></a>",
+    b"<a><x:c xmlns:x='y' r='A1'><x:f>X</x:f></x:c></a>",
+    b'<?xml version="1.0" encoding="ISO-8859-9"?><a/>',
+])
+def test_other_shapes_are_left_to_the_element_path(text: bytes) -> None:
+    assert fastxml.sheet_cells(text) is None
+    assert fastxml.string_stats(text) is None
+
+
+_MAIN = fastxml.MAIN_NS
+
+
+@pytest.mark.parametrize("text, expected", [
+    (b'<worksheet xmlns="' + _MAIN + b'"><sheetData><row r="1"><c r="A1" s="1" t="s"><v>0</v>'
+     b'</c><c r="B1" t="s"><v>7</v></c><c r="C1"><v>9</v></c></row></sheetData></worksheet>',
+     (0, 7)),
+    (b'<sst xmlns="' + _MAIN + b'" count="2"><si><t>a</t></si><si><t>b</t></si><si/></sst>',
+     (3, -1)),
+    (b'<Relationships xmlns="x"><c r="A1" t="s"><v>5</v></c></Relationships>', (0, -1)),
+])
+def test_string_stats_counts_strings_and_the_largest_index(text: bytes, expected: tuple) -> None:
+    assert fastxml.string_stats(text) == expected
