@@ -48,6 +48,9 @@ class Limits:
     # inflate 5-30 times, runs of identical empty rows up to ~100.
     max_ratio: float = 250.0
     ratio_applies_above: int = 1024 * 1024
+    # Cells from A1 to the farthest cell holding a value: readers allocate this box whole, so
+    # one value typed at XFD1048576 asks for ~500 GB. A form sheet spans a few thousand.
+    max_sheet_cells: int = 1_000_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -232,7 +235,7 @@ def _inspect_zip(path: Path, limits: Limits, result: Inspection) -> None:
             add(finding("entry-corrupt", entry=stats.string_part or "xl/sharedStrings.xml",
                         reason="hücrelerin andığı metinler eksik"))
             return
-        _check_workbook_part(zf, set(names), result)
+        _check_workbook_part(zf, set(names), result, limits)
 
 
 @dataclass
@@ -330,7 +333,9 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _check_workbook_part(zf: zipfile.ZipFile, names: set[str], result: Inspection) -> None:
+def _check_workbook_part(
+    zf: zipfile.ZipFile, names: set[str], result: Inspection, limits: Limits
+) -> None:
     """Find the main part through _rels/.rels and tell a spreadsheet from other documents."""
     add = result.findings.append
     target = ""
@@ -360,6 +365,11 @@ def _check_workbook_part(zf: zipfile.ZipFile, names: set[str], result: Inspectio
     if missing:
         add(finding("entry-corrupt", entry=missing[0], reason="bölüm dosyada yok"))
         return
+    for sheet, part in parts.items():
+        rows, cols, far = sheet_extent(zf.read(part))
+        if rows * cols > limits.max_sheet_cells:
+            add(finding("sheet-too-large", sheet, far, far))
+            return
     result.workbook_part = target
     result.macros = (
         _SPREADSHEET_TYPES[content_type]
@@ -368,6 +378,40 @@ def _check_workbook_part(zf: zipfile.ZipFile, names: set[str], result: Inspectio
     )
     if result.macros:
         add(finding("macro-workbook"))
+
+
+_ANY_CELL = re.compile(rb"<c[\s>/]")
+_REF_CELL = re.compile(rb"<c\s[^>]*?\br\s*=")
+_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
+_VALUE_CELL = re.compile(
+    rb"<c\s[^>]*?\br\s*=\s*[\"']\$?([A-Za-z]{1,4})\$?(\d{1,9})[\"'][^>]*?(?<!/)>\s*<(?:v|is|f)[\s>/]"
+)
+
+
+def sheet_extent(data: bytes) -> tuple[int, int, str]:
+    """(rows, columns, farthest cell) of the box from A1 to the cells of a sheet part that
+    hold a value, formula or inline text (what a reader allocates); (0, 0, "") when none."""
+    max_row = max_col = 0
+    if not _PREFIXED_CELL.search(data) and len(_ANY_CELL.findall(data)) == len(
+            _REF_CELL.findall(data)):
+        for m in _VALUE_CELL.finditer(data):
+            max_row = max(max_row, int(m[2]))
+            max_col = max(max_col, col_number(m[1].decode("ascii").upper()))
+    else:  # cells without addresses or prefixed elements: count positions like a reader
+        row = col = 0
+        for event, el in SafeET.iterparse(io.BytesIO(data), ("start", "end"), forbid_dtd=True):
+            tag = _local(el.tag)
+            if event == "start" and tag == "row":
+                r = el.get("r") or ""
+                row, col = (int(r) if r.isdigit() else row + 1), 0
+            elif event == "end" and tag == "c":
+                m = _REF.match((el.get("r") or "").upper())
+                row, col = (int(m[2]), col_number(m[1])) if m else (max(row, 1), col + 1)
+                if any(_local(ch.tag) in ("v", "is", "f") for ch in el):
+                    max_row, max_col = max(max_row, row), max(max_col, col)
+                el.clear()
+    far = f"{_col_name(max_col - 1)}{max_row}" if max_row and max_col else ""
+    return max_row, max_col, far
 
 
 # ---------------------------------------------------------------------------- CFB (OLE2)
