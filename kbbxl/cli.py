@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kbbxl import __version__
-from kbbxl.errors import KbbxlError
+from kbbxl.errors import KbbxlError, OutputExistsError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -58,7 +58,23 @@ class _Command(click.Command):
 
 
 class _Group(click.Group):
+    """The kbbxl group: a KbbxlError from any command becomes a one-line Turkish message.
+
+    Done here rather than in main() so that CliRunner tests see the same exit codes as users:
+    1 for problems in the input, 2 for a usage error such as an output that already exists.
+    """
+
     command_class = _Command
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KbbxlError as exc:
+            if _State.debug:
+                raise
+            failure = click.ClickException(str(exc))
+            failure.exit_code = 2 if isinstance(exc, OutputExistsError) else 1
+            raise failure from exc
 
 
 class _State:

@@ -31,6 +31,10 @@ class PlanError(KbbxlError):
         super().__init__("Plan çalışma kitabında sorun var:\n" + "\n".join(lines))
 
 
+class OutputExistsError(KbbxlError):
+    """An output would overwrite existing files and --force was not given (a usage error)."""
+
+
 class TemplateError(KbbxlError):
     """A department form could not be written."""
 

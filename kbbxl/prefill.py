@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kbbxl import form
-from kbbxl.errors import TemplateError
+from kbbxl.errors import OutputExistsError, TemplateError
 from kbbxl.model import CardData, Program
 from kbbxl.templates import CardFill, fills_from_carddata, write_filled_forms
 
@@ -111,7 +111,7 @@ def generate(plan_path: str | Path, out_dir: str | Path, prefill: str | Path | N
     names = [form.form_file_name(program, d.code) for d in program.departments]
     existing = [n for n in names if (out / n).exists()]
     if existing and not force:
-        raise TemplateError(
+        raise OutputExistsError(
             f"{out} içinde şu dosyalar zaten var: {', '.join(existing[:5])}"
             + (" ..." if len(existing) > 5 else "") + "; üzerine yazmak için --force verin"
         )
