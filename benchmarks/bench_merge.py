@@ -216,12 +216,12 @@ class Row:
 
 
 def bench(sizes: Sequence[int], repeats: dict[str, int], profile: str, workers: int,
-          log: Callable[[str], None]) -> list[Row]:
+          log: Callable[[str], None], methods: Sequence[str] = METHODS) -> list[Row]:
     rows = []
     for n in sizes:
         box = synth.build_inbox(n, profile, workers=workers)
         row = Row(box)
-        for method in METHODS:
+        for method in methods:
             k = repeats[method] if n < 1000 else max(1, repeats[method] // 3)
             for i in range(k):
                 r = run_measurement(method, box)
@@ -298,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="file size profile (default national; municipal with --quick)")
     ap.add_argument("--repeats", type=int, default=3, help="runs per method and N (median)")
     ap.add_argument("--workers", type=int, default=2, help="processes generating inboxes")
+    ap.add_argument("--methods", default=",".join(METHODS),
+                    help="which of calamine,naive,kbbxl to run (default all; the ratio lines "
+                         "need all three)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--json", type=Path, help="write every run's numbers to this file")
     ap.add_argument("--measure", nargs=2, metavar=("METHOD", "ROOT"), help=argparse.SUPPRESS)
@@ -318,7 +321,10 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    rows = bench(sizes, repeats, profile, args.workers, log)
+    methods = [m for m in args.methods.split(",") if m]
+    rows = bench(sizes, repeats, profile, args.workers, log, methods)
+    if set(methods) != set(METHODS):
+        return 0  # a partial run: the per-run lines above are its result
     print(f"profile {profile}; medians of {args.repeats if not args.quick else 1} runs "
           f"(fewer at N >= 1000); {os.cpu_count()} CPUs; took {time.perf_counter() - started:.0f} s")
     print(table(rows, args.markdown))

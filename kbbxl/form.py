@@ -135,9 +135,14 @@ def classify_activity_header(text: object) -> str | None:
     return None
 
 
+def anchor_key(text: object) -> str:
+    """What anchor texts are compared by: NFC, spacing collapsed, case folded."""
+    return _norm(text).casefold()
+
+
 def is_anchor(text: object, anchor: str) -> bool:
     """True when a cell's text is the anchor text (spacing and case ignored)."""
-    return _norm(text).casefold() == _norm(anchor).casefold()
+    return anchor_key(text) == anchor_key(anchor)
 
 
 def header_label_key(text: object) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,34 @@ class Grid(list):  # type: ignore[type-arg]
     def __init__(self, rows: list[list[Any]], xml: dict[str, XmlCell] | None = None):
         super().__init__(rows)
         self.xml = xml or {}
+        self._anchors: dict[str, list[tuple[int, int]]] | None = None
 
+    def anchors(self) -> dict[str, list[tuple[int, int]]]:
+        """Anchor key → (row, col) of every text in the leftmost columns, in reading order.
+
+        Built once per sheet: a card is searched for a dozen anchors, and normalizing every
+        cell for each search was most of the time of reading a form."""
+        if self._anchors is None:
+            index: dict[str, list[tuple[int, int]]] = {}
+            for r, row in enumerate(self):
+                for c in range(min(_ANCHOR_SCAN_COLS, len(row))):
+                    v = row[c]
+                    if isinstance(v, str) and v:
+                        index.setdefault(form.anchor_key(v), []).append((r, c))
+            self._anchors = index
+        return self._anchors
+
+    def error_rows(self) -> set[int]:
+        """0-based rows holding an error value (calamine shows those cells as empty)."""
+        rows = set()
+        for ref, x in self.xml.items():
+            m = _A1.fullmatch(ref) if x.error else None
+            if m:
+                rows.add(int(m.group(1)) - 1)
+        return rows
+
+
+_A1 = re.compile(r"[A-Z]{1,3}(\d+)")
 
 # How far from the top and the left the reader looks for header labels and table anchors.
 _HEADER_SCAN_ROWS = 30
@@ -41,14 +69,19 @@ _TARGET_PREFIX = re.compile(
 )
 
 
-def _ref(row: int, col: int) -> str:
-    """0-based row/col → "D12"."""
+@lru_cache(maxsize=1024)
+def _col_name(col: int) -> str:
     name = ""
     col += 1
     while col:
         col, rem = divmod(col - 1, 26)
         name = chr(65 + rem) + name
-    return f"{name}{row + 1}"
+    return name
+
+
+def _ref(row: int, col: int) -> str:
+    """0-based row/col → "D12"."""
+    return f"{_col_name(col)}{row + 1}"
 
 
 def _value(v: Any) -> Any:
@@ -83,10 +116,11 @@ def _find_row(
 ) -> tuple[int, int] | None:
     """(row, col) of the first cell in the leftmost columns whose text is the anchor."""
     stop = len(grid) if stop is None else min(stop, len(grid))
-    for r in range(start, stop):
-        for c in range(min(_ANCHOR_SCAN_COLS, len(grid[r]))):
-            if isinstance(grid[r][c], str) and form.is_anchor(grid[r][c], label):
-                return r, c
+    for r, c in grid.anchors().get(form.anchor_key(label), ()):
+        if r >= stop:
+            break
+        if r >= start:
+            return r, c
     return None
 
 
@@ -131,7 +165,12 @@ def _columns(grid: Grid, rows: Sequence[int], classify: Any) -> tuple[dict[str, 
 
 def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str]) -> list[RawRow]:
     out = []
+    content = [c for k, c in cols.items() if k not in skip]
+    errors = grid.error_rows() if grid.xml else set()
     for r in range(first, stop):
+        row = grid[r] if r < len(grid) else []
+        if r not in errors and all(c >= len(row) or _is_blank(_value(row[c])) for c in content):
+            continue  # blank without building its cells (most rows of a form are spare rows)
         cells = {k: _cell(grid, r, c) for k, c in cols.items()}
         if all(_is_blank(cell.value) and not cell.error
                for k, cell in cells.items() if k not in skip):
