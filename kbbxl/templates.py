@@ -21,7 +21,7 @@ from kbbxl import form
 from kbbxl.errors import TemplateError
 from kbbxl.form import L
 from kbbxl.model import CardData, PerformanceTarget, Program
-from kbbxl.xlsx import checked, new_workbook, write_atomically, write_text
+from kbbxl.xlsx import checked, new_workbook, wrapped_row_height, write_atomically, write_text
 
 
 @dataclass(frozen=True)
@@ -458,9 +458,14 @@ def _write_instructions(
         write_text(ws, r, 0, lab["note"], fmt("note"))
         write_text(ws, r, 1, note, fmt("note"))
         r += 2
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
     for n, line in enumerate(lab["lines"], start=1):
+        text = line.format(**words)
         write_text(ws, r, 0, f"{n}.", fmt("plain", "center"))
-        write_text(ws, r, 1, line.format(**words), fmt("plain", "wrap"))
+        write_text(ws, r, 1, text, fmt("plain", "wrap"))
+        ws.set_row(r, wrapped_row_height(text, widths["instructions_b"]))
         r += 1
     r += 1
     write_text(ws, r, 0, lab["contact"], fmt("bold", "plain"))
@@ -480,6 +485,7 @@ def _write_instructions(
         sheet = form.sheet_name_for(t.code)
         checked(ws.write_url(r, 0, f"internal:'{sheet}'!A1", fmt("link"), string=t.code), "link")
         write_text(ws, r, 1, t.text, fmt("wrap"))
+        ws.set_row(r, wrapped_row_height(t.text, widths["instructions_b"]))
         r += 1
     if marks:
         r += 1
@@ -497,6 +503,7 @@ def _write_instructions(
             else:
                 write_text(ws, r, 0, m.target, fmt("mark"))
             write_text(ws, r, 1, m.message, fmt("wrap"))
+            ws.set_row(r, wrapped_row_height(m.message, widths["instructions_b"]))
             r += 1
     ws.protect("", {"select_locked_cells": True, "select_unlocked_cells": True,
                     "format_columns": True, "format_rows": True})

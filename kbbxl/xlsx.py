@@ -70,6 +70,16 @@ def write_text(ws: Worksheet, row: int, col: int, text: object, fmt: Any = None)
         checked(ws.write_string(row, col, value, fmt), f"text at {row},{col}")
 
 
+def wrapped_row_height(text: str, width: float, line_height: float = 15.0) -> float:
+    """A row height that shows all of `text` wrapped in a column `width` characters wide.
+
+    LibreOffice does not grow rows for wrapped text on load, so heights are set explicitly.
+    """
+    per_line = max(int(width * 1.15), 1)
+    lines = sum(max(1, -(-len(part) // per_line)) for part in str(text).split("\n"))
+    return line_height * lines
+
+
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside `target`; on success it replaces `target` atomically.
