@@ -3,8 +3,8 @@
 Card contents are resampled from the Kocaeli 2021 example (Turkish activity and indicator
 names, units, amounts, card sizes), so the files look like what departments send. Every file
 is written by kbbxl's own form writer (kbbxl.templates.write_form, the function write_forms
-loops over), two processes at a time, into a cache folder that is reused while the writer,
-the layout and this generator stay unchanged.
+loops over), two processes at a time, into a cache folder that is reused while the form
+layout and this generator stay unchanged (--regenerate rebuilds it).
 
 Profiles (what one file holds):
 - "national": one file = one municipality's whole program, ~97 cards (87–107) of ~2.9
@@ -172,14 +172,18 @@ def _distinct(rnd: random.Random, pool: tuple, k: int) -> list:
 # --- writing, cached -----------------------------------------------------------------------------
 
 
-def _sources_hash() -> str:
-    """Changes whenever the writer, the layout or this generator changes (stale cache)."""
-    h = hashlib.sha256(SYNTH_VERSION.encode())
-    for rel in ("kbbxl/templates.py", "kbbxl/form.py", "kbbxl/plan.py", "kbbxl/xlsx.py",
-                "workbook_templates/form.toml", "workbook_templates/plan.toml",
-                "benchmarks/synth.py"):
-        p = ROOT / rel
-        h.update(p.read_bytes() if p.exists() else b"-")
+def _layout_hash() -> str:
+    """Changes with the form layout (FORMAT_VERSION, form.toml) and with this generator.
+
+    Other changes to the writer keep the cache: generating 1.400 files takes many minutes.
+    bench_merge.py refuses to time an inbox that does not merge cleanly, and --regenerate
+    (or deleting benchmarks/.cache) rebuilds it.
+    """
+    from kbbxl import form
+
+    h = hashlib.sha256(f"{SYNTH_VERSION}-{form.FORMAT_VERSION}".encode())
+    for rel in ("workbook_templates/form.toml", "benchmarks/synth.py"):
+        h.update((ROOT / rel).read_bytes())
     return h.hexdigest()[:10]
 
 
@@ -200,11 +204,11 @@ def _write_one(dept: str) -> str:
 
 
 def build_inbox(n: int, profile: str = "national", seed: int = 2021, *, cache: Path = CACHE,
-                workers: int = 2, quiet: bool = False) -> Inbox:
+                workers: int = 2, quiet: bool = False, regenerate: bool = False) -> Inbox:
     """The inbox of `n` departments (generated once, then found in the cache)."""
-    root = cache / f"{profile}-n{n}-s{seed}-{_sources_hash()}"
+    root = cache / f"{profile}-n{n}-s{seed}-{_layout_hash()}"
     manifest = root / "manifest.json"
-    if manifest.exists():
+    if manifest.exists() and not regenerate:
         return Inbox(root=root, **json.loads(manifest.read_text()))
     from kbbxl.plan import write_plan
     from kbbxl.templates import fills_from_carddata
@@ -246,8 +250,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--profile", choices=sorted(PROFILES), default="national")
     ap.add_argument("--seed", type=int, default=2021)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--regenerate", action="store_true", help="rebuild even when cached")
     args = ap.parse_args(argv)
-    box = build_inbox(args.n, args.profile, args.seed, workers=args.workers)
+    box = build_inbox(args.n, args.profile, args.seed, workers=args.workers,
+                      regenerate=args.regenerate)
     print(f"{box.root}\t{box.n} files, {box.targets} targets, {box.activities} activities, "
           f"{box.indicators} indicators")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kbbxl import form as F
-from kbbxl.checks import FormCheck, check_forms, check_inbox
+from kbbxl.checks import FormCheck, check_inbox
 from kbbxl.errors import KbbxlError
 from kbbxl.model import CardData, Program
 from kbbxl.raw import RawForm
@@ -233,18 +233,10 @@ def _count(check: FormCheck, report: Report) -> FileCount:
 
 def _check_files(program: Program, files: Sequence[Path], progress: Progress | None,
                  timings: dict[str, float] | None = None) -> list[FormCheck]:
-    forms = []
-    t0 = time.perf_counter()
-    for n, path in enumerate(files, start=1):
-        forms.append(read_submission(path))
-        if progress is not None:
-            progress(n, len(files), path.name)
-    t1 = time.perf_counter()
-    checks = check_forms(program, forms)  # one pandera run per table for the whole inbox
-    if timings is not None:
-        timings["read"] = timings.get("read", 0.0) + t1 - t0
-        timings["validate"] = timings.get("validate", 0.0) + time.perf_counter() - t1
-    return checks
+    from kbbxl import pool
+
+    # chunk by chunk, in worker processes for a big inbox; raw cells are not kept
+    return pool.check_files(program, files, progress, timings)
 
 
 def _result(program: Program, inbox: Path, plan_path: Path, checks: list[FormCheck],

@@ -1,0 +1,64 @@
+"""Reading an inbox in worker processes gives the same merge as reading it in one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from broken import Kit, make_kit
+
+from kbbxl import pool
+from kbbxl.merge import merge_inbox
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
+    return make_kit(tmp_path_factory.mktemp("pool-kit"))
+
+
+@pytest.fixture(scope="module")
+def inbox(kit: Kit, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every department of the example; one typed text in an amount, one file truncated."""
+    root = tmp_path_factory.mktemp("pool")
+    depts = sorted(kit.clean)
+    typo, cut = depts[0], depts[1]
+    fills = kit.fills(typo)
+    fills[kit.first_target(typo)]["activities"][0]["ec03"] = "on bin"
+    wrong = kit.write(typo, root / "typo.xlsx", fills)
+    truncated = root / "cut.xlsx"
+    truncated.write_bytes(kit.clean[cut].read_bytes()[:2000])
+    return kit.inbox(root / "year", {typo: wrong, cut: truncated})
+
+
+def _merge(inbox: Path, monkeypatch: pytest.MonkeyPatch, workers: str) -> tuple:
+    monkeypatch.setenv(pool.WORKERS_ENV, workers)
+    timings: dict[str, float] = {}
+    result = merge_inbox(inbox, timings=timings)
+    assert timings["read"] > 0 and timings["validate"] > 0
+    return result, (result.report.rows(), result.data, result.counts,
+                    [(c.file, c.department, c.accepted, c.issues, c.sent) for c in result.checks])
+
+
+def test_workers_merge_exactly_as_one_process(inbox: Path, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    result, one = _merge(inbox, monkeypatch, "1")
+    _, two = _merge(inbox, monkeypatch, "2")
+    assert two == one
+    assert len(result.data.activities) > 200
+    assert {(i.code, i.cell) for i in result.report.errors} == {("not-a-number", "C33"),
+                                                                 ("zip-truncated", "")}
+
+
+def test_checks_keep_only_what_the_merge_uses(inbox: Path, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    result, _ = _merge(inbox, monkeypatch, "1")
+    for check in result.checks:
+        assert check.form.cards == []  # the raw cells are not kept
+        assert bool(check.sent) == bool(check.issues and check.form.meta is not None)
+
+
+def test_chunks_keep_file_order_and_balance() -> None:
+    files = [Path(f"{i:04d}.xlsx") for i in range(100)]
+    parts = pool.chunks(files, workers=2)
+    assert [f for part in parts for f in part] == files
+    assert len(parts) >= 8 and max(len(p) for p in parts) <= pool.CHUNK_FILES
