@@ -31,6 +31,7 @@ from kbbxl.report import (
     make_issue,
     texts,
 )
+from kbbxl.xlsx import write_atomically
 
 #: Files handed to the reader; the safe opener explains what is wrong with the non-xlsx ones.
 FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -373,7 +374,8 @@ def write_outputs(result: MergeResult, output: str | Path | None = None, *, forc
     backup = None
     if master.exists() and not force:
         backup = _backup_name(master, now or datetime.now())
-        shutil.copy2(master, backup)
+        # atomically too: a run killed while copying leaves no half backup to be trusted
+        write_atomically(backup, lambda tmp: shutil.copy2(master, tmp))
     statuses = {code: s[:1].upper() + s[1:] for code, s in result.statuses().items()}
     write_master(master, result.program, result.data, submission_status=statuses,
                  extra_sheets=extra_sheets(result))
