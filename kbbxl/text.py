@@ -64,7 +64,9 @@ class NumberFormatError(ValueError):
     """Text that is not a number, or a number whose notation is ambiguous."""
 
 
-_CURRENCY = re.compile(r"(?i)\s*(₺|tl|try|türk lirası)\s*$")
+_CURRENCY = re.compile(r"(?i)\s*(₺|tl\.?|try|ytl|türk lirası|lira)\s*$")
+# "1.500,-" (no kuruş): the dash stands for ",00"
+_NO_SUBUNITS = re.compile(r"\s*[,.]\s*[-–—]$")
 _CURRENCY_PREFIX = re.compile(r"(?i)^\s*(₺|tl)\s*")
 _MISSING = {"", "-", "–", "—", "yok", "n/a", "na"}
 # Turkish notation: dots group thousands, comma marks decimals.
@@ -72,6 +74,8 @@ _TR_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
 _TR_PLAIN = re.compile(r"^\d+(,\d+)?$")
 # Unambiguous international notation: commas group thousands and a dot marks decimals.
 _EN_GROUPED_DECIMAL = re.compile(r"^\d{1,3}(,\d{3})+\.\d+$")
+# Two or more comma groups cannot be a Turkish decimal comma: "1,500,000".
+_EN_GROUPED = re.compile(r"^\d{1,3}(,\d{3}){2,}$")
 _TR_SPACE_GROUPED = re.compile(r"^\d{1,3}( \d{3})+(,\d+)?$")
 
 
@@ -95,12 +99,15 @@ def parse_tr_number(value: object) -> float | None:
         return None
     text = _CURRENCY.sub("", text)
     text = _CURRENCY_PREFIX.sub("", text)
+    text = _NO_SUBUNITS.sub("", text)
     text = text.strip().lstrip("%").rstrip("%").strip()
     sign = 1.0
     if text[:1] in "-−+" and len(text) > 1:
         sign = -1.0 if text[0] in "-−" else 1.0
         text = text[1:].strip()
-    if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
+    if _EN_GROUPED.match(text):
+        return sign * float(text.replace(",", ""))
+    if re.fullmatch(r"\d{1,3},\d{3}", text):
         raise NumberFormatError(
             f"'{value}' iki türlü okunabilir: binlik ayırıcı olarak nokta, ondalık için virgül "
             "kullanın (ör. 1.500 ya da 1,5)"
