@@ -436,6 +436,33 @@ def _header(b: Base, dst: Path) -> Expect:
     return Expect("structure-altered", None, None)
 
 
+@case("meta-fingerprint-edited")
+def _meta_fingerprint(b: Base, dst: Path) -> Expect:
+    _meta_value(b, "fingerprint", "0" * 20)(dst)
+    return Expect("structure-altered", None, None)
+
+
+@case("form-of-next-year")
+def _next_year(b: Base, dst: Path) -> Expect:
+    # a real form, written by kbbxl for next year's plan, sent into this year's merge
+    later = plan.carry_forward(b.program, b.program.year + 1)
+    templates.write_form(later, b.department, dst)
+    return Expect("wrong-year", form.META_SHEET, "B2")
+
+
+@case("not-a-form")
+def _not_a_form(b: Base, dst: Path) -> Expect:
+    from kbbxl.xlsx import new_workbook
+
+    wb = new_workbook(dst)
+    ws = wb.add_worksheet("Bütçe")
+    for r, (name, amount) in enumerate([("Yol yapımı", 1500000), ("Park", 250000)]):
+        ws.write_string(r, 0, name)
+        ws.write_number(r, 1, amount)
+    wb.close()
+    return Expect("not-a-form")
+
+
 # cell level ------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The hostile corpus through `kbbxl validate` and `kbbxl merge`: a record for every file, no crash."""
+"""The hostile corpus through `kbbxl validate` and `kbbxl merge`: a record per file, no crash."""
 
 from __future__ import annotations
 
@@ -169,3 +169,56 @@ def test_merge_in_a_real_process_prints_no_traceback(corpus_inbox: Path, tmp_pat
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "Beklenmeyen hata" not in proc.stdout + proc.stderr
     assert "[zip-bomb]" in proc.stdout and "[legacy-xls]" in proc.stdout
+
+
+def test_values_behind_warnings_are_used(
+    corpus: dict[str, build_corpus.Built], corpus_base: build_corpus.Base
+) -> None:
+    """A warning is not a loss: the value it is about reaches the data."""
+    def activities(name: str) -> dict[int, object]:
+        result = validate_file(corpus[name].path, corpus_base.plan)
+        assert result.report.errors == ()
+        return {a.source.row: a for a in result.data.activities
+                if a.source.sheet == corpus_base.sheet}
+
+    first = corpus_base.layout.activity_first + 1  # 1-based row of the first activity
+    assert activities("formula-with-value")[first].amounts["03"] == 3000.0
+    assert first + 1 in activities("hidden-row")
+    macro = validate_file(corpus["macro-enabled"].path, corpus_base.plan)
+    assert [i.code for i in macro.report.issues] == ["macro-workbook"]
+    assert macro.data.activities
+    nfd = activities("control-characters")
+    assert nfd  # the card with a cleaned name is read
+
+
+WITHIN_FORM = [n for n, (_s, fn) in build_corpus.CASES.items()
+               if n.startswith(("formula", "error", "text", "control", "merged", "hidden",
+                                "ambiguous", "number", "negative", "boolean", "meta", "header"))]
+
+
+@pytest.mark.parametrize("name", WITHIN_FORM)
+def test_returned_copy_is_written_for_every_problem_inside_a_form(
+    corpus: dict[str, build_corpus.Built], corpus_base: build_corpus.Base, tmp_path: Path,
+    name: str,
+) -> None:
+    """Merged alone, the file yields a master and (when its department is known) a returned
+    copy that names the problem; nothing the department sent breaks a writer."""
+    import openpyxl
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(corpus_base.plan, tmp_path / "plan.xlsx")
+    shutil.copy(corpus[name].path, inbox / corpus_base.path.name)
+    result = merge_inbox(inbox)
+    outputs = write_outputs(result)
+    assert outputs.master is not None and outputs.master.is_file()
+    check = result.checks[0]
+    if check.department == corpus_base.department and check.form.meta is not None:
+        assert len(outputs.returned) == 1
+        wb = openpyxl.load_workbook(outputs.returned[0])
+        cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+        texts = [str(c.value) for c in cells if c.value is not None]
+        texts += [c.comment.text for c in cells if c.comment is not None]
+        mine = [i for i in result.report.issues if i.code == corpus[name].expect.code]
+        assert mine
+        assert all(any(i.message in t for t in texts) for i in mine), mine
