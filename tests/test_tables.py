@@ -130,8 +130,12 @@ def test_shares_are_real_percentages(values: dict, workbook_formats) -> None:
 
 @pytest.fixture(scope="module")
 def workbook_formats(master: Path) -> set[str]:
-    ws = openpyxl.load_workbook(master, read_only=True)[IPT]
-    return {row[6].number_format for row in ws.iter_rows(min_row=5) if row[6].value is not None}
+    wb = openpyxl.load_workbook(master, read_only=True)
+    try:
+        rows = wb[IPT].iter_rows(min_row=5)
+        return {row[6].number_format for row in rows if row[6].value is not None}
+    finally:
+        wb.close()
 
 
 def test_every_activity_sits_under_its_own_cards_code(values: dict, formulas: dict,
