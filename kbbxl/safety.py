@@ -168,6 +168,8 @@ def inspect_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Inspectio
         _inspect_zip(path, limits, result)
     except OSError as exc:
         add(finding("file-unreadable", reason=exc.strerror or type(exc).__name__))
+    except Exception as exc:  # a damage no check above foresaw is still damage, not a crash
+        result.findings[:] = [finding("entry-corrupt", entry="?", reason=type(exc).__name__)]
     return result
 
 
@@ -251,7 +253,9 @@ def _read_entry(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, stats: _Stats
 ) -> tuple[str, str] | None:
     """(code, reason) when the entry cannot be read cleanly, else None."""
-    if info.is_dir():
+    if not info.filename:
+        return ("entry-corrupt", "adı olmayan bölüm")
+    if info.filename.endswith("/"):  # a folder entry
         return None
     is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
     try:
