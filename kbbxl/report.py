@@ -104,7 +104,18 @@ def display_value(value: Any) -> str:
         )
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
-    return str(value)
+    return shortened(str(value))
+
+
+#: The longest value shown in a message or a report row, and the longest message: a cell of
+#: 32.767 characters helps no reader and would not fit in a comment or a cell with the rest.
+SHOWN_VALUE = 500
+SHOWN_MESSAGE = 2000
+
+
+def shortened(text: str, limit: int = SHOWN_VALUE) -> str:
+    """`text` cut to `limit` characters, marked with "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _json_value(value: Any) -> Any:
@@ -196,12 +207,14 @@ def make_issue(
     kind = issue_type(code)
     if message is None:
         fields = _Blank(
-            {k: display_value(v) if not isinstance(v, str) else v for k, v in details.items()}
+            {k: display_value(v) if not isinstance(v, str) else shortened(v)
+             for k, v in details.items()}
         )
         fields.update(
             file=file, sheet=sheet, cell=cell, department=department, value=display_value(value)
         )
         message = kind.message.format_map(fields).strip()
+    message = shortened(message, SHOWN_MESSAGE)
     return Issue(code, kind.severity, department, file, sheet, cell, value, message, locator)
 
 

@@ -21,6 +21,7 @@ from kbbxl import form
 from kbbxl.errors import TemplateError
 from kbbxl.form import L
 from kbbxl.model import CardData, PerformanceTarget, Program
+from kbbxl.text import EXCEL_CELL_LIMIT
 from kbbxl.xlsx import checked, new_workbook, wrapped_row_height, write_atomically, write_text
 
 
@@ -270,7 +271,8 @@ class _CardWriter:
         messages = self.ctx.marks.get(mkey)
         if messages:
             self.placed[mkey] = xl_rowcol_to_cell(row, col)
-            checked(self.ws.write_comment(row, col, "\n".join(messages),
+            text = "\n".join(messages)[:EXCEL_CELL_LIMIT]  # many long messages on one cell
+            checked(self.ws.write_comment(row, col, text,
                                           {"x_scale": 2, "y_scale": 1.5}), "comment")
 
     def write(self) -> dict[MarkKey, str]:
@@ -456,7 +458,7 @@ def _write_instructions(
     r += 2
     if note:
         write_text(ws, r, 0, lab["note"], fmt("note"))
-        write_text(ws, r, 1, note, fmt("note"))
+        write_text(ws, r, 1, note[:EXCEL_CELL_LIMIT], fmt("note"))
         r += 2
     ws.set_landscape()
     ws.set_paper(9)  # A4

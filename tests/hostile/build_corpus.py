@@ -501,6 +501,22 @@ def _too_long(b: Base, dst: Path) -> Expect:
     return Expect("text-too-long", b.sheet, ref)
 
 
+@case("text-too-long-twice")
+def _too_long_twice(b: Base, dst: Path) -> Expect:
+    # the same over-long name in two rows: every message about it must still fit a cell
+    first, second = b.act(0, "name"), b.act(1, "name")
+    text = zt.inline("Aynı uzun ad " * 3500)
+    zt.rewrite(b.path, dst, {b.part(): lambda x: zt.put(zt.put(x, first, text), second, text)})
+    return Expect("text-too-long", b.sheet, first)
+
+
+@case("header-too-long")
+def _header_too_long(b: Base, dst: Path) -> Expect:
+    ref = xl_rowcol_to_cell(b.layout.header_row("target"), form.HEADER_COL_VALUE)
+    _cell_case(b, dst, ref, zt.inline("Hedef metni " * 4000))
+    return Expect("target-code-invalid", b.sheet, ref)
+
+
 @case("control-characters")
 def _control(b: Base, dst: Path) -> Expect:
     ref = b.ind(0, "name")
