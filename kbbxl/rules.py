@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from fnmatch import fnmatchcase
 from functools import cache
@@ -71,13 +71,26 @@ class TableRules:
     row_total: TotalRule | None = None
     card_total: TotalRule | None = None
 
+    #: rule() per key, filled on first use (it is asked for every cell of every form)
+    _by_key: dict[str, ColumnRule | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
+
     def rule(self, key: str) -> ColumnRule | None:
-        return next((r for r in self.columns if fnmatchcase(key, r.pattern)), None)
+        try:
+            return self._by_key[key]
+        except KeyError:
+            found = next((r for r in self.columns if fnmatchcase(key, r.pattern)), None)
+            self._by_key[key] = found
+            return found
 
     @staticmethod
     def matching(patterns: Iterable[str], keys: Iterable[str]) -> tuple[str, ...]:
-        pats = tuple(patterns)
-        return tuple(k for k in keys if any(fnmatchcase(k, p) for p in pats))
+        return _matching(tuple(patterns), tuple(keys))
+
+
+@cache
+def _matching(patterns: tuple[str, ...], keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(k for k in keys if any(fnmatchcase(k, p) for p in patterns))
 
 
 def _total_rule(data: dict[str, Any] | None, name: str) -> TotalRule | None:

@@ -29,7 +29,13 @@ def clean_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = nfc(str(value))
+    text = str(value)
+    # Most cells are tidy already (one printable line, single spaces, NFC): return them as
+    # they are without the passes below, which cost most of the time of checking a form.
+    if (text.isprintable() and "  " not in text and text.strip() == text
+            and unicodedata.is_normalized("NFC", text)):
+        return text
+    text = nfc(text)
     text = _CONTROL.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
     return "\n".join(line for line in lines if line).strip()
