@@ -392,12 +392,22 @@ _VALUE_CELL = re.compile(
 )
 
 
+_PLAIN_VALUE_CELL = re.compile(rb"<c r=\"([A-Z]{1,3})(\d{1,7})\"[^>]*(?<!/)>(?=<(?:v|is|f)[\s>/])")
+
+
 def sheet_extent(data: bytes) -> tuple[int, int, str]:
     """(rows, columns, farthest cell) of the box from A1 to the cells of a sheet part that
     hold a value, formula or inline text (what a reader allocates); (0, 0, "") when none."""
     max_row = max_col = 0
-    if not _PREFIXED_CELL.search(data) and len(_ANY_CELL.findall(data)) == len(
-            _REF_CELL.findall(data)):
+    plain = None if _PREFIXED_CELL.search(data) else _PLAIN_VALUE_CELL.findall(data)
+    if plain is not None and len(plain) == data.count(b"</c>"):
+        # every cell with content written as spreadsheet programs write it (r first, the
+        # value right after): one search instead of one match object per cell
+        if plain:
+            max_row = max(int(r) for _c, r in plain)
+            width = max(len(c) for c, _r in plain)
+            max_col = col_number(max(c for c, _r in plain if len(c) == width).decode("ascii"))
+    elif plain is not None and len(_ANY_CELL.findall(data)) == len(_REF_CELL.findall(data)):
         for m in _VALUE_CELL.finditer(data):
             max_row = max(max_row, int(m[2]))
             max_col = max(max_col, col_number(m[1].decode("ascii").upper()))

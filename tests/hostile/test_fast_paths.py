@@ -1,4 +1,5 @@
-"""The safe opener's fast paths (kbbxl.fastxml) answer exactly as its element-by-element paths.
+"""The safe opener's fast paths (kbbxl.fastxml, sheet_extent's one search) answer exactly as
+its element-by-element paths.
 
 Compared on every file of the hostile corpus, on a form kbbxl writes and on the same form saved
 by LibreOffice; the fast paths must also really be taken on those two clean forms (otherwise
@@ -7,6 +8,7 @@ the comparison would only compare the slow path with itself).
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,14 +22,22 @@ from kbbxl.libreoffice import convert
 FILE_CASES = list(build_corpus.CASES)
 
 
-def _answers(path: Path) -> tuple[list[tuple[str, str, str, str]], Any]:
+def _answers(path: Path) -> tuple[list[tuple[str, str, str, str]], Any, list[Any]]:
     inspection = safety.inspect_file(path)
     findings = [(f.code, f.sheet, f.cell, f.message) for f in inspection.findings]
     try:
         scanned: Any = safety.scan_sheets(path) if inspection.readable else None
     except Exception as exc:  # the element path raises on broken parts; so must the fast one
         scanned = ("raised", type(exc).__name__, str(exc))
-    return findings, scanned
+    extents = []
+    if inspection.readable:
+        for name, data in _parts(path).items():
+            if name.startswith("xl/worksheets/"):
+                try:
+                    extents.append(safety.sheet_extent(data))
+                except Exception as exc:
+                    extents.append(("raised", type(exc).__name__))
+    return findings, scanned, extents
 
 
 def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
@@ -35,6 +45,7 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     with monkeypatch.context() as m:
         m.setattr(safety, "_read_xml_fast", lambda *_a: safety._SLOW)
         m.setattr(safety, "_scan_fast", lambda *_a: None)
+        m.setattr(safety, "_PLAIN_VALUE_CELL", re.compile(rb"(?!)"))  # sheet_extent's
         slow = _answers(path)
     return fast, slow
 
@@ -59,6 +70,9 @@ def _assert_fast_path_taken(path: Path) -> None:
     for name, data in parts.items():
         assert fastxml.parse_error(data) is None, name
         assert fastxml.string_stats(data) is not None, name
+    for name in sheets:  # sheet_extent's one search covers every cell with content
+        plain = safety._PLAIN_VALUE_CELL.findall(parts[name])
+        assert len(plain) == parts[name].count(b"</c>"), name
     formulas = 0
     for name in sheets:
         found = fastxml.sheet_cells(parts[name])
