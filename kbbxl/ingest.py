@@ -16,17 +16,18 @@ from typing import Any
 
 import python_calamine
 
-from kbbxl import form, safety
+from kbbxl import cellscan, form
+from kbbxl.cellscan import SheetXml, XmlCell, scan_sheets
 from kbbxl.model import CodeError, canonical_target_code
 from kbbxl.raw import Cell, Finding, RawCard, RawForm, RawRow
-from kbbxl.safety import SheetXml, XmlCell, finding, scan_sheets
+from kbbxl.safety import finding
 
 
 class Grid(list):  # type: ignore[type-arg]
     """A sheet's cached values (rows of cells) plus its formulas and error values by address."""
 
     xml: dict[str, XmlCell]
-    scan: SheetXml | None = None  # merged cells and hidden rows too (kbbxl.safety)
+    scan: SheetXml | None = None  # merged cells and hidden rows too (kbbxl.cellscan)
 
     def __init__(self, rows: list[list[Any]], xml: dict[str, XmlCell] | None = None):
         super().__init__(rows)
@@ -192,7 +193,7 @@ def read_card(
     """One card sheet → RawCard and its locked structure (for the fingerprint)."""
     ind_lab, act_lab = form.L()["indicators"], form.L()["activities"]
     card = RawCard(sheet=sheet, target="")
-    inputs: list[str | None] = []  # input areas as found, for kbbxl.safety's cell checks
+    inputs: list[str | None] = []  # input areas as found, for kbbxl.cellscan's checks
     ind = _find_row(grid, ind_lab["name"])
     act = _find_row(grid, act_lab["name"], 0 if ind is None else ind[0] + 1)
     top = min(x[0] for x in (ind, act, (len(grid), 0)) if x is not None)
@@ -219,7 +220,7 @@ def read_card(
                                     column=_title(ind_lab, k, year)))
         stop = act[0] if act is not None else len(grid)
         card.indicators = _rows(grid, ind[0] + 1, stop, cols, {"seq"})
-        inputs.append(safety.area(ind[0] + 1, stop - 1,
+        inputs.append(cellscan.area(ind[0] + 1, stop - 1,
                                   [c for k, c in cols.items() if k in form.INDICATOR_INPUTS]))
 
     act_titles: list[str] = []
@@ -248,12 +249,12 @@ def read_card(
                 k: _cell(grid, total[0], c) for k, c in cols.items() if k not in ("seq", "name")
             })
         card.activities = _rows(grid, first, stop, cols, {"seq", "total"})
-        inputs.append(safety.area(first, stop - 1,
+        inputs.append(cellscan.area(first, stop - 1,
                                   [c for k, c in cols.items() if k not in ("seq", "total")]))
 
     if grid.scan is not None:
-        findings.extend(safety.cell_findings(grid.scan, filter(None, inputs), errors=False))
-    findings.extend(safety.checked_text([*card.indicators, *card.activities], sheet))
+        findings.extend(cellscan.cell_findings(grid.scan, filter(None, inputs), errors=False))
+    findings.extend(cellscan.checked_text([*card.indicators, *card.activities], sheet))
     structure = form.card_structure(sheet, header, ind_titles, act_titles)
     return card, structure
 

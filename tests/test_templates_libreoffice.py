@@ -15,9 +15,9 @@ import xlsxwriter
 from lo_edit import insert_rows
 
 from kbbxl import form
+from kbbxl.cellscan import scan_sheets
 from kbbxl.ingest import read_form
 from kbbxl.libreoffice import convert_many
-from kbbxl.safety import scan_sheets
 
 pytestmark = pytest.mark.libreoffice
 

@@ -16,7 +16,7 @@ from typing import Any
 import build_corpus
 import pytest
 
-from kbbxl import fastxml, safety
+from kbbxl import cellscan, fastxml, safety
 from kbbxl.libreoffice import convert
 
 FILE_CASES = list(build_corpus.CASES)
@@ -26,7 +26,7 @@ def _answers(path: Path) -> tuple[list[tuple[str, str, str, str]], Any, list[Any
     inspection = safety.inspect_file(path)
     findings = [(f.code, f.sheet, f.cell, f.message) for f in inspection.findings]
     try:
-        scanned: Any = safety.scan_sheets(path) if inspection.readable else None
+        scanned: Any = cellscan.scan_sheets(path) if inspection.readable else None
     except Exception as exc:  # the element path raises on broken parts; so must the fast one
         scanned = ("raised", type(exc).__name__, str(exc))
     extents = []
@@ -44,7 +44,7 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     fast = _answers(path)
     with monkeypatch.context() as m:
         m.setattr(safety, "_read_xml_fast", lambda *_a: safety._SLOW)
-        m.setattr(safety, "_scan_fast", lambda *_a: None)
+        m.setattr(cellscan, "_scan_fast", lambda *_a: None)
         m.setattr(safety, "_PLAIN_VALUE_CELL", re.compile(rb"(?!)"))  # sheet_extent's
         slow = _answers(path)
     return fast, slow

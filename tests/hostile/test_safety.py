@@ -11,7 +11,7 @@ import defusedxml
 import pytest
 import ziptools as zt
 
-from kbbxl import safety
+from kbbxl import cellscan, safety
 from kbbxl.report import issue_type
 
 #: codes the reader's cell checks give; every other [safety] code comes from inspect_file
@@ -66,8 +66,8 @@ def test_sheet_scan_names_the_cell(
     corpus: dict[str, build_corpus.Built], corpus_base: build_corpus.Base, name: str
 ) -> None:
     built = corpus[name]
-    sheets = safety.scan_sheets(built.path, [corpus_base.sheet])
-    found = safety.cell_findings(sheets[corpus_base.sheet], corpus_base.input_areas())
+    sheets = cellscan.scan_sheets(built.path, [corpus_base.sheet])
+    found = cellscan.cell_findings(sheets[corpus_base.sheet], corpus_base.input_areas())
     # error values are the checks' "cell-error" in a merge; the scan's own code is error-value
     code = "error-value" if built.expect.code == "cell-error" else built.expect.code
     assert [(f.code, f.sheet, f.cell) for f in found] == [
@@ -78,22 +78,22 @@ def test_sheet_scan_names_the_cell(
 
 def test_clean_form_has_no_findings(corpus_base: build_corpus.Base) -> None:
     assert safety.inspect_file(corpus_base.path).findings == []
-    sheets = safety.scan_sheets(corpus_base.path)
+    sheets = cellscan.scan_sheets(corpus_base.path)
     assert corpus_base.sheet in sheets
     # the form's own formulas (row totals, Genel Toplam) are outside the input areas
     assert any(s.cells for s in sheets.values())
     for sheet in sheets.values():
-        assert safety.cell_findings(sheet, corpus_base.input_areas()) == []
+        assert cellscan.cell_findings(sheet, corpus_base.input_areas()) == []
 
 
 def test_formula_cached_value_and_text_are_reported(
     corpus: dict[str, build_corpus.Built], corpus_base: build_corpus.Base
 ) -> None:
     built = corpus["formula-with-value"]
-    cell = safety.scan_sheets(built.path)[corpus_base.sheet].cells[built.expect.cell]
+    cell = cellscan.scan_sheets(built.path)[corpus_base.sheet].cells[built.expect.cell]
     assert (cell.formula, cell.cached, cell.error) == ("=1000+2000", 3000.0, None)
     bare = corpus["formula-without-value"]
-    cell = safety.scan_sheets(bare.path)[corpus_base.sheet].cells[bare.expect.cell]
+    cell = cellscan.scan_sheets(bare.path)[corpus_base.sheet].cells[bare.expect.cell]
     assert (cell.formula, cell.cached) == ("=SUM(Z1:Z9)", None)
 
 
@@ -159,5 +159,5 @@ def test_real_client_files(libreoffice: str, corpus_base: build_corpus.Base,
     assert [f.code for f in safety.inspect_file(xls).findings] == ["legacy-xls"]
     assert [f.code for f in safety.inspect_file(ods).findings] == ["opendocument"]
     assert safety.inspect_file(xlsx).findings == []
-    sheets = safety.scan_sheets(xlsx, [corpus_base.sheet])
-    assert safety.cell_findings(sheets[corpus_base.sheet], corpus_base.input_areas()) == []
+    sheets = cellscan.scan_sheets(xlsx, [corpus_base.sheet])
+    assert cellscan.cell_findings(sheets[corpus_base.sheet], corpus_base.input_areas()) == []
