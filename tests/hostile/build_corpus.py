@@ -465,40 +465,37 @@ def _not_a_form(b: Base, dst: Path) -> Expect:
 
 # cell level ------------------------------------------------------------------------------------
 
-
-@case("formula-with-value")
-def _formula_cached(b: Base, dst: Path) -> Expect:
-    ref = b.act(0, "ec03")
-    _cell_case(b, dst, ref, zt.formula("=1000+2000", "3000"))
-    return Expect("formula-cached", b.sheet, ref)
-
-
-@case("formula-without-value")
-def _formula_bare(b: Base, dst: Path) -> Expect:
-    ref = b.act(0, "ec05")
-    _cell_case(b, dst, ref, zt.formula("=SUM(Z1:Z9)"))
-    return Expect("formula-no-value", b.sheet, ref)
-
-
-@case("error-ref")
-def _error_ref(b: Base, dst: Path) -> Expect:
-    ref = b.act(0, "ec06")
-    _cell_case(b, dst, ref, zt.error("#REF!"))
-    return Expect("cell-error", b.sheet, ref)
+#: Cases that put one thing into one input cell of the first card:
+#: name -> (table, row index, column key, the new cell, the expected code).
+ONE_CELL: dict[str, tuple[str, int, str, tuple[str, str | None], str]] = {
+    "formula-with-value": ("act", 0, "ec03", zt.formula("=1000+2000", "3000"), "formula-cached"),
+    "formula-without-value": ("act", 0, "ec05", zt.formula("=SUM(Z1:Z9)"), "formula-no-value"),
+    "error-ref": ("act", 0, "ec06", zt.error("#REF!"), "cell-error"),
+    "error-div0-formula": ("ind", 0, "goal", zt.formula("=1/0", "#DIV/0!", "e"), "cell-error"),
+    "text-too-long": ("act", 0, "name", zt.inline("Uzun faaliyet adı " * 2200), "text-too-long"),
+    "control-characters": ("ind", 0, "name", zt.inline("Gösterge\x7f adı _x0007_ zil"),
+                           "control-characters"),
+    "text-in-amount": ("act", 0, "ec03", zt.inline("bir buçuk milyon"), "not-a-number"),
+    "ambiguous-number": ("act", 0, "ec03", zt.inline("1,500"), "not-a-number"),
+    "number-as-text": ("act", 0, "ec03", zt.inline("1.500.000 TL"), "number-as-text"),
+    "negative-amount": ("act", 0, "ec03", zt.number(-5000), "negative-amount"),
+    "boolean-in-amount": ("act", 0, "ec03", ("<v>1</v>", "b"), "not-a-number"),
+}
 
 
-@case("error-div0-formula")
-def _error_div(b: Base, dst: Path) -> Expect:
-    ref = b.ind(0, "goal")
-    _cell_case(b, dst, ref, zt.formula("=1/0", "#DIV/0!", "e"))
-    return Expect("cell-error", b.sheet, ref)
+def _one_cell(table: str, index: int, key: str, cell: tuple[str, str | None],
+              code: str) -> Builder:
+    def build(b: Base, dst: Path) -> Expect:
+        ref = b.act(index, key) if table == "act" else b.ind(index, key)
+        _cell_case(b, dst, ref, cell)
+        return Expect(code, b.sheet, ref)
+
+    return build
 
 
-@case("text-too-long")
-def _too_long(b: Base, dst: Path) -> Expect:
-    ref = b.act(0, "name")
-    _cell_case(b, dst, ref, zt.inline("Uzun faaliyet adı " * 2200))
-    return Expect("text-too-long", b.sheet, ref)
+for _name, _spec in ONE_CELL.items():
+    case(_name)(_one_cell(*_spec))
+
 
 
 @case("text-too-long-twice")
@@ -517,13 +514,6 @@ def _header_too_long(b: Base, dst: Path) -> Expect:
     return Expect("target-code-invalid", b.sheet, ref)
 
 
-@case("control-characters")
-def _control(b: Base, dst: Path) -> Expect:
-    ref = b.ind(0, "name")
-    _cell_case(b, dst, ref, zt.inline("Gösterge\x7f adı _x0007_ zil"))
-    return Expect("control-characters", b.sheet, ref)
-
-
 @case("merged-input")
 def _merged(b: Base, dst: Path) -> Expect:
     first, last = b.act(0, "ec03"), b.act(1, "ec05")
@@ -536,41 +526,6 @@ def _hidden(b: Base, dst: Path) -> Expect:
     row = b.layout.activity_first + 1 + 1  # second activity row, 1-based
     zt.rewrite(b.path, dst, {b.part(): lambda x: zt.hide_row(x, row)})
     return Expect("hidden-rows", b.sheet, f"A{row}")
-
-
-@case("text-in-amount")
-def _text_amount(b: Base, dst: Path) -> Expect:
-    ref = b.act(0, "ec03")
-    _cell_case(b, dst, ref, zt.inline("bir buçuk milyon"))
-    return Expect("not-a-number", b.sheet, ref)
-
-
-@case("ambiguous-number")
-def _ambiguous(b: Base, dst: Path) -> Expect:
-    ref = b.act(0, "ec03")
-    _cell_case(b, dst, ref, zt.inline("1,500"))
-    return Expect("not-a-number", b.sheet, ref)
-
-
-@case("number-as-text")
-def _number_text(b: Base, dst: Path) -> Expect:
-    ref = b.act(0, "ec03")
-    _cell_case(b, dst, ref, zt.inline("1.500.000 TL"))
-    return Expect("number-as-text", b.sheet, ref)
-
-
-@case("negative-amount")
-def _negative(b: Base, dst: Path) -> Expect:
-    ref = b.act(0, "ec03")
-    _cell_case(b, dst, ref, zt.number(-5000))
-    return Expect("negative-amount", b.sheet, ref)
-
-
-@case("boolean-in-amount")
-def _boolean(b: Base, dst: Path) -> Expect:
-    ref = b.act(0, "ec03")
-    _cell_case(b, dst, ref, ("<v>1</v>", "b"))
-    return Expect("not-a-number", b.sheet, ref)
 
 
 @case("shared-string-out-of-range")
