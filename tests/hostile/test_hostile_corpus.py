@@ -222,3 +222,13 @@ def test_returned_copy_is_written_for_every_problem_inside_a_form(
         mine = [i for i in result.report.issues if i.code == corpus[name].expect.code]
         assert mine
         assert all(any(i.message in t for t in texts) for i in mine), mine
+
+
+def test_the_builder_runs_as_a_script(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(Path(build_corpus.__file__)), str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    expected = json.loads((tmp_path / "expected.json").read_text("utf-8"))
+    assert set(expected) == set(build_corpus.CASES)
+    for entry in expected.values():
+        assert (tmp_path / entry["file"]).is_file()
