@@ -163,6 +163,10 @@ class MergeResult:
     def departments(self) -> list[DepartmentLine]:
         """One line per department of the plan (only those with files when validating one)."""
         received = {c.department for c in self.checks if c.department}
+        files: dict[str, list[str]] = {}
+        for c in self.checks:
+            files.setdefault(c.department, []).append(c.file)
+        tally = _department_tally(self.program, self.data)
         lines = []
         for dept in self.program.departments:
             if not self.program.targets_of(dept.code):
@@ -170,15 +174,12 @@ class MergeResult:
             if not self.expect_all and dept.code not in received:
                 continue
             report = self.report.for_department(dept.code)
-            part = _department_data(self.program, self.data, dept.code)
+            targets, indicators, activities, total = tally.get(dept.code, (set(), 0, 0, 0))
             lines.append(DepartmentLine(
                 code=dept.code, name=dept.name,
                 status=department_status(report, dept.code in received),
-                files=tuple(c.file for c in self.checks if c.department == dept.code),
-                targets=len({i.target for i in part.indicators} | {a.target for a in
-                                                                    part.activities}),
-                indicators=len(part.indicators), activities=len(part.activities),
-                total=sum(a.total for a in part.activities),
+                files=tuple(files.get(dept.code, ())), targets=len(targets),
+                indicators=indicators, activities=activities, total=total,
                 errors=len(report.errors), warnings=len(report.warnings),
             ))
         return lines
@@ -214,10 +215,23 @@ class MergeResult:
         }
 
 
-def _department_data(program: Program, data: CardData, dept: str) -> CardData:
-    own = {t.code for t in program.targets_of(dept)}
-    return CardData(tuple(i for i in data.indicators if i.target in own),
-                    tuple(a for a in data.activities if a.target in own))
+def _department_tally(program: Program, data: CardData
+                      ) -> dict[str, tuple[set[str], int, int, float]]:
+    """Per department (the plan's owner of each target): targets with data, indicators,
+    activities, total. One pass over the data, not one per department."""
+    owner = {t.code: t.department for t in program.targets}
+    tally: dict[str, tuple[set[str], int, int, float]] = {}
+    for i in data.indicators:
+        if i.target in owner:
+            targets, n_ind, n_act, total = tally.get(owner[i.target], (set(), 0, 0, 0))
+            targets.add(i.target)
+            tally[owner[i.target]] = (targets, n_ind + 1, n_act, total)
+    for a in data.activities:
+        if a.target in owner:
+            targets, n_ind, n_act, total = tally.get(owner[a.target], (set(), 0, 0, 0))
+            targets.add(a.target)
+            tally[owner[a.target]] = (targets, n_ind, n_act + 1, total + a.total)
+    return tally
 
 
 def _count(check: FormCheck, report: Report) -> FileCount:

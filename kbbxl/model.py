@@ -240,9 +240,18 @@ class Program:
     def has_target(self, code: str) -> bool:
         return code in self._targets
 
+    @cached_property
+    def _targets_by_department(self) -> dict[str, tuple[PerformanceTarget, ...]]:
+        # asked once per department and per form: a scan of all targets each time is
+        # quadratic at national scale (1.400 departments, 135.000 targets)
+        by: dict[str, list[PerformanceTarget]] = {}
+        for t in self.targets:
+            by.setdefault(t.department, []).append(t)
+        return {d: tuple(ts) for d, ts in by.items()}
+
     def targets_of(self, department: str) -> tuple[PerformanceTarget, ...]:
         """The department's targets in plan order."""
-        return tuple(t for t in self.targets if t.department == department)
+        return self._targets_by_department.get(department, ())
 
     def goal_of(self, target: PerformanceTarget) -> Goal:
         return self._goals[target.goal_code]

@@ -223,6 +223,17 @@ class Report:
     """All issues of a run, in the order found; immutable, combined with merge()."""
 
     issues: tuple[Issue, ...] = ()
+    #: issues grouped by department / file, built on first use (asked once per file)
+    _groups: dict[str, dict[str, tuple[Issue, ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
+
+    def _group(self, attr: str) -> dict[str, tuple[Issue, ...]]:
+        if attr not in self._groups:
+            by: dict[str, list[Issue]] = {}
+            for i in self.issues:
+                by.setdefault(getattr(i, attr), []).append(i)
+            self._groups[attr] = {k: tuple(v) for k, v in by.items()}
+        return self._groups[attr]
 
     def merge(self, other: Report | Iterable[Issue]) -> Report:
         more = other.issues if isinstance(other, Report) else tuple(other)
@@ -242,10 +253,10 @@ class Report:
         return not self.errors
 
     def for_department(self, code: str) -> Report:
-        return Report(tuple(i for i in self.issues if i.department == code))
+        return Report(self._group("department").get(code, ()))
 
     def for_file(self, name: str) -> Report:
-        return Report(tuple(i for i in self.issues if i.file == name))
+        return Report(self._group("file").get(name, ()))
 
     def codes(self) -> list[str]:
         return [i.code for i in self.issues]
