@@ -43,3 +43,9 @@ def carddata(example_dir):
     from kbbxl.textdata import read_text_cards
 
     return read_text_cards(example_dir)
+
+
+@pytest.fixture(scope="session")
+def example(program, carddata):
+    """The example as (Program, CardData)."""
+    return program, carddata

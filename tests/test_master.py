@@ -17,18 +17,12 @@ from kbbxl.cli import cli
 from kbbxl.errors import KbbxlError
 from kbbxl.master import ExtraSheet, build_report, read_master, write_master
 from kbbxl.model import Activity, CardData
-from kbbxl.textdata import read_text_cards, read_text_plan
 
 TABLE_SHEETS = ("Özet", "İdare Performans Tablosu", "Dairelere Göre", "Toplam Kaynak İhtiyacı",
                 "Performans Hedefi Kartları")
 DATA_SHEETS = ("Hedefler", "Göstergeler", "Faaliyetler")
 HIDDEN_PLAN_SHEETS = ("Birimler", "Dönüşüm Alanları", "Hizmet Alanları", "Stratejik Amaçlar",
                       "Stratejik Hedefler", "Performans Hedefleri")
-
-
-@pytest.fixture(scope="module")
-def example(example_dir: Path):
-    return read_text_plan(example_dir), read_text_cards(example_dir)
 
 
 @pytest.fixture(scope="module")

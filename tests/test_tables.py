@@ -16,7 +16,6 @@ import pytest
 from master_helpers import grid
 
 from kbbxl.master import write_master
-from kbbxl.textdata import read_text_cards, read_text_plan
 
 IPT = "İdare Performans Tablosu"
 
@@ -81,11 +80,6 @@ PRINTED_DEPARTMENTS = {
     "Zabıta Dairesi Başkanlığı": 1_618_500,
     "Genel Toplam": 2_236_009_100,
 }
-
-
-@pytest.fixture(scope="module")
-def example(example_dir: Path):
-    return read_text_plan(example_dir), read_text_cards(example_dir)
 
 
 @pytest.fixture(scope="module")
