@@ -8,7 +8,7 @@ runs in a fresh Python process so that its peak memory is its own:
   (c) kbbxl     the merge, timed in its phases: read, validate, write (the master workbook).
 
 Peak memory is the largest resident set of the measured process and its workers, sampled from
-/proc every 20 ms, and never less than the process's own ru_maxrss.
+/proc every 50 ms, and never less than the process's own ru_maxrss.
 
     python benchmarks/bench_merge.py --quick           # N=21 and 140, small cards, < 1 minute
     python benchmarks/bench_merge.py                   # N=21, 140, 1.400 (national scale)
@@ -127,33 +127,28 @@ def _child(method: str, root: Path) -> None:
 # --- peak memory of a process tree -------------------------------------------------------------
 
 
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out.extend(int(c) for c in f.read().split())
+    except OSError:
+        pass
+    return out
+
+
 def _tree_rss(root_pid: int) -> int:
     """Resident bytes of a process and all its descendants (Linux /proc; 0 elsewhere)."""
-    parent: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return 0
-    for name in entries:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        parent[int(name)] = int(fields[1])
-        rss[int(name)] = int(fields[21])
     total, todo = 0, [root_pid]
-    children: dict[int, list[int]] = {}
-    for pid, ppid in parent.items():
-        children.setdefault(ppid, []).append(pid)
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(children.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                total += int(f.read().split()[1])
+        except OSError:
+            continue
+        todo.extend(_children(pid))
     return total * os.sysconf("SC_PAGE_SIZE")
 
 
@@ -170,7 +165,7 @@ def run_measurement(method: str, box: synth.Inbox) -> dict[str, float]:
         nonlocal peak
         while not done.is_set():
             peak = max(peak, _tree_rss(proc.pid))
-            done.wait(0.02)
+            done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -3,8 +3,7 @@
 Reading and checking one form does not depend on the others (the cross-file checks run
 afterwards, on the results), so a big inbox is cut into chunks of a few files that worker
 processes read and check with the same functions as the single-process path. Workers are
-started with "spawn" (safe whatever threads the caller runs, the same on every OS) and only
-for an inbox big enough to repay their start (each imports pandas and pandera, ~1 s).
+started only for an inbox big enough to repay their start (see _start_method).
 
 Only what the rest of a merge uses comes back from a chunk (see `slim`): at national scale
 (~1.400 files) the raw cells of every form would take several GB.
@@ -14,6 +13,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -78,6 +79,16 @@ def _read_and_check(program: Program, paths: Sequence[Path],
     return checks, t1 - t0, time.perf_counter() - t1
 
 
+def _start_method() -> str:
+    """"fork" on Linux when this process runs no other thread: fast, and the caller's script
+    is not imported again (a script without an `if __name__ == "__main__"` guard works).
+    Otherwise "spawn", the method that is safe with threads (a progress bar's) and on every OS.
+    """
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 _PROGRAM: list[Program] = []  # the plan, once per worker process
 
 
@@ -114,7 +125,7 @@ def check_files(program: Program, files: Sequence[Path], progress: Progress | No
     else:
         parts = chunks(files, workers)
         results = [[] for _ in parts]
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context(_start_method())
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                                  initargs=(program,)) as executor:
             futures = {executor.submit(_worker_chunk, part): i for i, part in enumerate(parts)}

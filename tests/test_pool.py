@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,9 +40,13 @@ def _merge(inbox: Path, monkeypatch: pytest.MonkeyPatch, workers: str) -> tuple:
                     [(c.file, c.department, c.accepted, c.issues, c.sent) for c in result.checks])
 
 
-def test_workers_merge_exactly_as_one_process(inbox: Path, monkeypatch: pytest.MonkeyPatch
-                                              ) -> None:
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_merge_exactly_as_one_process(inbox: Path, monkeypatch: pytest.MonkeyPatch,
+                                              method: str) -> None:
+    if method == "fork" and not sys.platform.startswith("linux"):
+        pytest.skip("fork is used on Linux only")
     result, one = _merge(inbox, monkeypatch, "1")
+    monkeypatch.setattr(pool, "_start_method", lambda: method)
     _, two = _merge(inbox, monkeypatch, "2")
     assert two == one
     assert len(result.data.activities) > 200
