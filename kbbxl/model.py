@@ -282,9 +282,10 @@ class Program:
 
 
 # --- what departments send ---------------------------------------------------------------
+# Records of rows carry __slots__: a national merge holds ~900.000 of them.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where a row came from: file name, sheet name and 1-based worksheet row."""
 
@@ -296,7 +297,7 @@ class Source:
 Value = float | str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Indicator:
     """One row of a card's indicators table (Performans Göstergeleri)."""
 
@@ -310,7 +311,7 @@ class Indicator:
     source: Source | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Activity:
     """One row of a card's activities table (Faaliyet ve Projeler), amounts in TL."""
 
