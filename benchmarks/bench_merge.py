@@ -211,10 +211,12 @@ class Row:
 
 
 def bench(sizes: Sequence[int], repeats: dict[str, int], profile: str, workers: int,
-          log: Callable[[str], None], methods: Sequence[str] = METHODS) -> list[Row]:
+          log: Callable[[str], None], methods: Sequence[str] = METHODS,
+          cache: Path = synth.CACHE) -> list[Row]:
+    """Every method `repeats[method]` times (a third of that at N >= 1000) for every N."""
     rows = []
     for n in sizes:
-        box = synth.build_inbox(n, profile, workers=workers)
+        box = synth.build_inbox(n, profile, workers=workers, cache=cache)
         row = Row(box)
         for method in methods:
             k = repeats[method] if n < 1000 else max(1, repeats[method] // 3)

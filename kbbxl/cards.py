@@ -12,11 +12,14 @@ from typing import Any
 
 from kbbxl.masterbook import Book, RowBuffer
 from kbbxl.model import ECONOMIC_CODES, PerformanceTarget
+from kbbxl.report import tr_number
 from kbbxl.tables import cell
 from kbbxl.xlsx import write_text
 
 # Excel keeps at most 1026 manual page breaks per sheet; xlsxwriter accepts 1023.
 _MAX_BREAKS = 1023
+#: Rows of an Excel sheet.
+EXCEL_ROWS = 1_048_576
 
 
 def card_codes(book: Book) -> list[str]:
@@ -168,6 +171,16 @@ class _Cards:
         self.row += 1
 
 
+def card_rows(book: Book) -> int:
+    """Rows the cards section needs (title and notes, headings, each card's rows)."""
+    def count(span: tuple[int, int] | None) -> int:
+        return span[1] - span[0] + 1 if span else 0
+
+    per_card = sum(9 + count(book.indicator_span.get(t.code)) + count(
+        book.activity_span.get(t.code)) for t in book.targets)
+    return 3 + len(book.program.axes) + len(book.program.service_areas) + per_card
+
+
 def write_cards(book: Book, ws: Any) -> None:
     """Performans Hedefleri, Göstergeler ve Faaliyetler: every card, by axis and service area."""
     cards = _Cards(book, ws)
@@ -175,6 +188,16 @@ def write_cards(book: Book, ws: Any) -> None:
     L = cards.L
     cards.merged_text(0, book.L["titles"]["cards"], book.fmt("title"), height=False)
     cards.row += 1
+    needed = card_rows(book)
+    if needed > EXCEL_ROWS:
+        # A national merge (~135.000 cards, ~2 million rows) does not fit one sheet; nobody
+        # prints it either. Say so instead of failing at row 1.048.577.
+        cards.merged_text(0, L["too_many"].format(cards=tr_number(len(book.targets)),
+                                                  rows=tr_number(needed),
+                                                  limit=tr_number(EXCEL_ROWS)),
+                          book.fmt("wrap"), height=False)
+        book.print_setup(ws, landscape=True)
+        return
     cards.merged_text(0, L["note"].format(**cards.fill), book.fmt("wrap"), height=False)
     cards.row += 2
     by_area: dict[str, list[PerformanceTarget]] = {}
