@@ -67,12 +67,14 @@ def parse_area(area: str) -> tuple[int, int, int, int]:
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
-def scan_sheets(path: str | Path, sheets: Iterable[str] | None = None) -> dict[str, SheetXml]:
+def scan_sheets(path: str | Path, sheets: Iterable[str] | None = None, *,
+                inspected: bool = False) -> dict[str, SheetXml]:
     """Formulas, error values, merged ranges and hidden rows of the named sheets (all: None).
 
     Call only on a file inspect_file found readable (its limits bound the size of a part,
     which is read whole). Plain parts are scanned by kbbxl.fastxml, any other with
-    defusedxml's iterparse.
+    defusedxml's iterparse. inspected: inspect_file has just parsed every part, so their
+    well-formedness is not checked again.
     """
     activate_defusedxml()
     with zipfile.ZipFile(path) as zf:
@@ -84,7 +86,7 @@ def scan_sheets(path: str | Path, sheets: Iterable[str] | None = None) -> dict[s
             if part not in zf.NameToInfo:
                 continue
             data = zf.read(part)
-            sheet, needs_strings = _scan_fast(data, name, part) or _scan(
+            sheet, needs_strings = _scan_fast(data, name, part, inspected) or _scan(
                 io.BytesIO(data), name, part)
             if needs_strings:
                 if strings is None:
@@ -94,9 +96,10 @@ def scan_sheets(path: str | Path, sheets: Iterable[str] | None = None) -> dict[s
         return out
 
 
-def _scan_fast(data: bytes, name: str, part: str) -> tuple[SheetXml, dict[str, int]] | None:
+def _scan_fast(data: bytes, name: str, part: str, well_formed: bool = False
+               ) -> tuple[SheetXml, dict[str, int]] | None:
     """_scan's answer from byte searches (kbbxl.fastxml); None for a part of another shape."""
-    if fastxml.parse_error(data) is not None:
+    if not well_formed and fastxml.parse_error(data) is not None:
         return None  # the element path raises what it raises for a broken part
     found = fastxml.sheet_cells(data)
     if found is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,7 +89,14 @@ def activity_headers(program: Program) -> dict[str, str]:
 
 
 def _norm(text: object) -> str:
-    return " ".join(nfc(str(text)).split()) if text is not None else ""
+    if text is None:
+        return ""
+    text = str(text)
+    # most texts are one printable NFC line with single spaces already: the join is a no-op
+    if (text.isprintable() and "  " not in text and text.strip() == text
+            and unicodedata.is_normalized("NFC", text)):
+        return text
+    return " ".join(nfc(text).split())
 
 
 _YEAR_HEAD = re.compile(r"^(\d{4})\s*(\*?)$")

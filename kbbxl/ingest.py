@@ -170,8 +170,14 @@ def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str
     errors = grid.error_rows() if grid.xml else set()
     for r in range(first, stop):
         row = grid[r] if r < len(grid) else []
-        if r not in errors and all(c >= len(row) or _is_blank(_value(row[c])) for c in content):
-            continue  # blank without building its cells (most rows of a form are spare rows)
+        if r not in errors:
+            # blank without building its cells (most rows of a form are spare rows)
+            for c in content:
+                v = row[c] if c < len(row) else None
+                if v is not None and v != "" and not (isinstance(v, str) and not v.strip()):
+                    break
+            else:
+                continue
         cells = {k: _cell(grid, r, c) for k, c in cols.items()}
         if all(_is_blank(cell.value) and not cell.error
                for k, cell in cells.items() if k not in skip):
@@ -280,8 +286,12 @@ def _read_meta(grid: Grid) -> dict[str, str]:
 # --- a whole workbook -------------------------------------------------------------------------
 
 
-def read_form(path: str | Path) -> RawForm:
-    """Read a returned form. Never modifies the file; structural problems go to .findings."""
+def read_form(path: str | Path, *, inspected: bool = False) -> RawForm:
+    """Read a returned form. Never modifies the file; structural problems go to .findings.
+
+    inspected: safety.inspect_file found the file readable just before (its XML is not
+    checked for well-formedness a second time).
+    """
     path = Path(path)
     result = RawForm(path=path, meta=None)
     try:
@@ -290,7 +300,7 @@ def read_form(path: str | Path) -> RawForm:
         result.findings.append(finding("workbook-unreadable", detail=_detail(exc)))
         return result
     try:
-        _read_workbook(wb, result)
+        _read_workbook(wb, result, inspected)
     finally:
         wb.close()
     return result
@@ -301,7 +311,8 @@ def _grid(wb: python_calamine.CalamineWorkbook, name: str) -> Grid:
     return Grid([list(r) for r in sheet.to_python(skip_empty_area=False)])
 
 
-def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm) -> None:
+def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm,
+                   inspected: bool = False) -> None:
     names = list(wb.sheet_names)
     if form.META_SHEET in names:
         try:
@@ -338,7 +349,7 @@ def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm) -> Non
     if result.meta is None:
         # no sheet to point at: the finding is about the file
         result.findings.insert(0, finding("meta-missing", name=form.META_SHEET))
-    _attach_xml(result, grids)
+    _attach_xml(result, grids, inspected)
     structures = []
     for name, grid in grids.items():
         card, structure = read_card(grid, name, result.findings, year)
@@ -349,10 +360,10 @@ def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm) -> Non
     result.fingerprint = form.fingerprint_of(structures)
 
 
-def _attach_xml(result: RawForm, grids: dict[str, Grid]) -> None:
+def _attach_xml(result: RawForm, grids: dict[str, Grid], inspected: bool = False) -> None:
     """Formulas and error values of the card sheets (calamine gives cached values only)."""
     try:
-        scanned = scan_sheets(result.path, list(grids))
+        scanned = scan_sheets(result.path, list(grids), inspected=inspected)
     except Exception as exc:  # the values were readable; say why the rest was not
         result.findings.append(finding("workbook-unreadable", detail=_detail(exc)))
         return

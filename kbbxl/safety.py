@@ -402,9 +402,11 @@ def sheet_extent(data: bytes) -> tuple[int, int, str]:
         # every cell with content written as spreadsheet programs write it (r first, the
         # value right after): one search instead of one match object per cell
         if plain:
-            max_row = max(int(r) for _c, r in plain)
-            width = max(len(c) for c, _r in plain)
-            max_col = col_number(max(c for c, _r in plain if len(c) == width).decode("ascii"))
+            cols, rows = zip(*plain)
+            max_row = max(map(int, rows))
+            width = max(map(len, cols))
+            widest = max(cols) if width == 1 else max(c for c in cols if len(c) == width)
+            max_col = col_number(widest.decode("ascii"))
     elif plain is not None and len(_ANY_CELL.findall(data)) == len(_REF_CELL.findall(data)):
         for m in _VALUE_CELL.finditer(data):
             max_row = max(max_row, int(m[2]))
