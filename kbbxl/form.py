@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from kbbxl.model import ECONOMIC_CODES, PerformanceTarget, Program
@@ -110,12 +111,12 @@ def classify_indicator_header(text: object) -> str | None:
         return None
     lab = L()["indicators"]
     for key in ("seq", "name", "unit"):
-        if t.casefold() == _norm(lab[key]).casefold():
+        if t.casefold() == label_key(lab[key]):
             return key
     m = _YEAR_HEAD.match(t)
     if m:
         return "past1" if m.group(2) else "past2"
-    goal_suffix = _norm(lab["goal"].replace("{year}", "")).casefold()
+    goal_suffix = label_key(lab["goal"].replace("{year}", ""))
     if re.match(r"^\d{4}\b", t) and t.casefold().endswith(goal_suffix):
         return "goal"
     return None
@@ -128,16 +129,16 @@ def classify_activity_header(text: object) -> str | None:
         return None
     lab = L()["activities"]
     low = t.casefold()
-    if low == _norm(lab["seq"]).casefold():
+    if low == label_key(lab["seq"]):
         return "seq"
-    if low == _norm(lab["name"]).casefold():
+    if low == label_key(lab["name"]):
         return "name"
-    if low == _norm(lab["off_budget"]).casefold():
+    if low == label_key(lab["off_budget"]):
         return "off_budget"
     m = _CODE_HEAD.match(t)
     if m:
         return economic_key(f"0{m.group(1)}")
-    total_suffix = _norm(lab["total"].replace("{year}", "")).casefold()
+    total_suffix = label_key(lab["total"].replace("{year}", ""))
     if re.match(r"^\d{4}\b", t) and low.endswith(total_suffix):
         return "total"
     return None
@@ -148,9 +149,15 @@ def anchor_key(text: object) -> str:
     return _norm(text).casefold()
 
 
+@lru_cache(maxsize=256)
+def label_key(label: str) -> str:
+    """anchor_key of one of the form's own labels (a small fixed set: computed once each)."""
+    return anchor_key(label)
+
+
 def is_anchor(text: object, anchor: str) -> bool:
     """True when a cell's text is the anchor text (spacing and case ignored)."""
-    return anchor_key(text) == anchor_key(anchor)
+    return anchor_key(text) == label_key(anchor)
 
 
 def header_label_key(text: object) -> str | None:

@@ -117,7 +117,7 @@ def _find_row(
 ) -> tuple[int, int] | None:
     """(row, col) of the first cell in the leftmost columns whose text is the anchor."""
     stop = len(grid) if stop is None else min(stop, len(grid))
-    for r, c in grid.anchors().get(form.anchor_key(label), ()):
+    for r, c in grid.anchors().get(form.label_key(label), ()):
         if r >= stop:
             break
         if r >= start:

@@ -149,7 +149,7 @@ class Book:
     #: filled by the table writers for the summary: area code -> IPT row, grand-total row
     ipt_area_rows: dict[str, int] = field(default_factory=dict)
     ipt_grand_row: int = -1
-    #: IPT row -> cached (Bütçe Dışı, Bütçe İçi, Toplam) of that row
+    #: IPT subtotal row -> cached (Bütçe Dışı, Bütçe İçi, Toplam) of that row
     ipt_values: dict[int, list[float]] = field(default_factory=dict)
     department_rows: tuple[int, int] = (0, -1)
     _formats: dict[tuple[str, ...], Any] = field(default_factory=dict)

@@ -402,7 +402,7 @@ def sheet_extent(data: bytes) -> tuple[int, int, str]:
         # every cell with content written as spreadsheet programs write it (r first, the
         # value right after): one search instead of one match object per cell
         if plain:
-            cols, rows = zip(*plain)
+            cols, rows = zip(*plain, strict=True)
             max_row = max(map(int, rows))
             width = max(map(len, cols))
             widest = max(cols) if width == 1 else max(c for c in cols if len(c) == width)

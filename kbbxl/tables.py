@@ -49,11 +49,16 @@ def _title(book: Book, ws: Any, row: int, text: str, last_col: int) -> None:
 
 # Columns of the IPT sheet.
 _CODE, _NAME, _DEPT, _OFF, _IN, _TOTAL, _SHARE = range(7)
+_NO_FORMULAS: list[str] = []  # an activity line's: made from its index when written
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
-    """One IPT row: labels, the three amount formulas and their cached values."""
+    """One IPT row: labels, the three amount formulas and their cached values.
+
+    An activity's row (one per activity: ~400.000 at national scale) keeps only its index
+    into book.activities; its formulas are made when the row is written.
+    """
 
     kind: str  # axis, area, activity, cost, general, transfers, grand
     label: str = ""
@@ -61,6 +66,13 @@ class _Line:
     department: str = ""
     formulas: list[str] = field(default_factory=lambda: ["", "", ""])
     values: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    index: int = -1
+
+    def row_formulas(self, book: Book) -> list[str]:
+        if self.index < 0:
+            return self.formulas
+        return [f"={book.ref('activities', k, self.index)}"
+                for k in ("off_budget", "in_budget", "total")]
 
 
 def _ipt_lines(book: Book, first_row: int) -> list[_Line]:
@@ -97,10 +109,8 @@ def _ipt_lines(book: Book, first_row: int) -> list[_Line]:
                     act = book.activities[i]
                     add(_Line(
                         "activity", act.name, act.target,
-                        book.department_name(target.department),
-                        [f"={book.ref('activities', k, i)}"
-                         for k in ("off_budget", "in_budget", "total")],
-                        [act.off_budget, act.in_budget, act.total],
+                        book.department_name(target.department), _NO_FORMULAS,
+                        [act.off_budget, act.in_budget, act.total], index=i,
                     ))
             last = first_row + len(lines) - 1
             if last > area_row:
@@ -140,7 +150,8 @@ def _ipt_lines(book: Book, first_row: int) -> list[_Line]:
     grand.values[0] = cost.values[0]
     book.ipt_grand_row = grand_row
     for n, line in enumerate(lines):
-        book.ipt_values[first_row + n] = line.values
+        if line.kind != "activity":  # the summary asks for subtotals only
+            book.ipt_values[first_row + n] = line.values
     return lines
 
 
@@ -183,10 +194,11 @@ def write_ipt(book: Book, ws: Any) -> None:
         else:
             ws.merge_range(row, _CODE, row, _DEPT, "", text_fmt)
             write_text(ws, row, _CODE, line.label, text_fmt)
+        formulas = line.row_formulas(book)
         for k, col in enumerate((_OFF, _IN, _TOTAL)):
             fmt = book.fmt("cell", "dash" if col == _OFF else "money", *style)
-            if line.formulas[k]:
-                ws.write_formula(row, col, line.formulas[k], fmt, line.values[k])
+            if formulas[k]:
+                ws.write_formula(row, col, formulas[k], fmt, line.values[k])
             else:
                 ws.write_blank(row, col, None, fmt)
         share = line.values[1] / denominator if denominator else 0.0

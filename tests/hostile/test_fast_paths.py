@@ -101,8 +101,10 @@ def test_a_form_saved_by_libreoffice_takes_the_fast_paths(
 
 
 @pytest.mark.parametrize("text, expected", [
-    (b'<a xmlns="x"><c r="A1"><f>SUM(A2:A3)</f><v>3</v></c></a>', [("A1", "SUM(A2:A3)", "3", "n")]),
-    (b'<a><c r="B2" t="str"><f>"a&amp;b"</f><v>a&amp;b</v></c></a>', [("B2", '"a&b"', "a&b", "str")]),
+    (b'<a xmlns="x"><c r="A1"><f>SUM(A2:A3)</f><v>3</v></c></a>',
+     [("A1", "SUM(A2:A3)", "3", "n")]),
+    (b'<a><c r="B2" t="str"><f>"a&amp;b"</f><v>a&amp;b</v></c></a>',
+     [("B2", '"a&b"', "a&b", "str")]),
     (b'<a><c r="C3" t="e"><v>#REF!</v></c><c r="C4"><f t="shared" si="0"/></c></a>',
      [("C3", None, "#REF!", "e"), ("C4", "", None, "n")]),
 ])
