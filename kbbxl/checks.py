@@ -22,9 +22,12 @@ from kbbxl.model import Activity, CardData, Indicator, Program, Source
 from kbbxl.raw import Cell, RawCard, RawForm, RawRow
 from kbbxl.report import Issue, Locator, issue_type, make_issue
 from kbbxl.rules import (
+    Converted,
     TableRules,
     convert_number,
-    convert_text,
+    convert_numbers,
+    convert_texts,
+    folded_key,
     has_content,
     load_rules,
     table_columns,
@@ -90,16 +93,52 @@ class Entry:
     row: RawRow
     position: int
 
-    @property
-    def card_key(self) -> str:
-        return f"{id(self.ctx)}\x1f{self.card.sheet}"
+
+class TableRows:
+    """The rows sent in one table by any number of forms, as parallel lists.
+
+    An Entry is made only for a row with an issue: one object per row sent would be
+    ~400.000 at national scale, each one more for the garbage collector to walk.
+    """
+
+    def __init__(self) -> None:
+        self.ctxs: list[_Context] = []
+        self.cards: list[RawCard] = []
+        self.rows: list[RawRow] = []
+        self.positions: list[int] = []
+        self.card_ids: list[int] = []  # one number per card (a form's sheet)
+        self.card_id: dict[tuple[int, str], int] = {}  # (id(ctx), sheet) → number
+        self.contexts: list[_Context] = []  # the forms with rows, in order
+        self._with_rows: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, ctx: _Context, card: RawCard, rows: Sequence[RawRow]) -> None:
+        """The rows sent on one card, in order."""
+        if not rows:
+            return
+        n = len(rows)
+        number = self.card_id.setdefault((id(ctx), card.sheet), len(self.card_id))
+        if id(ctx) not in self._with_rows:
+            self._with_rows.add(id(ctx))
+            self.contexts.append(ctx)
+        self.ctxs.extend([ctx] * n)
+        self.cards.extend([card] * n)
+        self.rows.extend(rows)
+        self.positions.extend(range(n))
+        self.card_ids.extend([number] * n)
+
+    def entry(self, i: int) -> Entry:
+        return Entry(self.ctxs[i], self.cards[i], self.rows[i], self.positions[i])
 
 
-def check_table(program: Program, table: str, entries: Sequence[Entry]) -> list[dict[str, Any]]:
-    """Convert, then validate with pandera, rows of one table; returns the converted values.
+def check_table(program: Program, table: str, rows: TableRows) -> dict[str, list[Any]]:
+    """Convert, then validate with pandera, rows of one table; returns the converted values,
+    a list per column key.
 
     One frame for all the rows given (of every card of every form): pandera runs once per
-    table, not once per form. Issues go to each entry's form context.
+    table, not once per form. Issues go to each row's form context.
     """
     import pandas as pd
     import pandera.pandas as pa
@@ -107,77 +146,85 @@ def check_table(program: Program, table: str, entries: Sequence[Entry]) -> list[
     rules = load_rules(table)
     keys = [k for k in table_columns(program, table) if rules.rule(k)]
     labels = column_labels(program, table)
-    records: list[dict[str, Any]] = []
-    for entry in entries:
+    columns: dict[str, list[Any]] = {}
+    found: list[tuple[int, int, str, Converted]] = []
+    for j, key in enumerate(keys):
+        rule = rules.rule(key)
+        assert rule is not None
+        cells = [r.cells.get(key) for r in rows.rows]
+        values, odd = (convert_texts if rule.type == "text" else convert_numbers)(cells)
+        columns[key] = values
+        found.extend((i, j, key, conv) for i, conv in odd)
+    # issues in the order of the rows, then of the columns
+    found.sort(key=lambda f: (f[0], f[1]))
+    unsure: dict[int, set[str]] = {}  # row → columns whose value is unknown
+    for i, _, key, conv in found:
+        entry = rows.entry(i)
         ctx = entry.ctx
-        record: dict[str, Any] = {"_card": entry.card_key}
-        unsure: set[str] = set()
-        for key in keys:
-            rule = rules.rule(key)
-            assert rule is not None
+        if (entry.card.sheet, entry.row.ref(key)) not in ctx.finding_cells:
             cell = entry.row.cells.get(key)
-            conv = convert_text(cell) if rule.type == "text" else convert_number(cell)
-            if conv.code and (entry.card.sheet, entry.row.ref(key)) not in ctx.finding_cells:
-                ctx.add(conv.code, entry=entry, table=table, key=key,
-                        value=None if cell is None else cell.value, column=labels.get(key, key),
-                        parsed=conv.value, detail=conv.detail)
-            elif conv.code and conv.failed:
-                # the reader reported this cell already (an error value, a formula...)
-                ctx.bad_rows.add((entry.card.sheet, entry.row.row))
-            if conv.code:
-                # a total over this cell cannot be compared: SUM() skips text, so the
-                # file's total differs for a reason already reported at this cell
-                unsure.add(key)
-            record[key] = conv.value
-        record["_unsure"] = frozenset(unsure)
-        cell = entry.row.cells.get("total")
-        record["_total_formula"] = bool(cell is not None and cell.formula)
-        records.append(record)
+            ctx.add(conv.code or "", entry=entry, table=table, key=key,
+                    value=None if cell is None else cell.value, column=labels.get(key, key),
+                    parsed=conv.value, detail=conv.detail)
+        elif conv.failed:
+            # the reader reported this cell already (an error value, a formula...)
+            ctx.bad_rows.add((entry.card.sheet, entry.row.row))
+        # a total over this cell cannot be compared: SUM() skips text, so the file's total
+        # differs for a reason already reported at this cell
+        unsure.setdefault(i, set()).add(key)
 
-    frame = pd.DataFrame.from_records(records, columns=["_card", *keys, "_total_formula"])
+    data: dict[str, Any] = {"_card": rows.card_ids}
     for key in keys:
         rule = rules.rule(key)
-        frame[key] = frame[key].astype("float64" if rule and rule.type == "number" else "str")
-    _add_derived(frame, records, rules, keys)
+        data[key] = pd.Series(columns[key], dtype="float64" if rule and rule.type == "number"
+                              else "str")
+    data["_total_formula"] = [
+        bool(c is not None and c.formula) for c in (r.cells.get("total") for r in rows.rows)]
+    frame = pd.DataFrame(data)
+    _add_derived(frame, columns, unsure, rules, keys)
     try:
         table_schema(rules, tuple(keys)).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        _failures_to_issues(table, rules, exc.failure_cases, frame, entries, labels)
+        _failures_to_issues(table, rules, exc.failure_cases, frame, rows, labels)
     if rules.card_total is not None:
-        _check_card_totals(table, rules, keys, entries, records, labels)
-    values = [{k: r[k] for k in keys} for r in records]
+        _check_card_totals(table, rules, keys, rows, columns, unsure, labels)
     # units typed in another case or spacing take the vocabulary's spelling
     for key in keys:
         rule = rules.rule(key)
         if rule and rule.vocabulary:
             vocab = vocabulary(rule.vocabulary)
-            for v in values:
-                v[key] = vocab.get(tr_casefold(v[key]), v[key])
-    return values
+            columns[key] = [vocab.get(folded_key(v), v) for v in columns[key]]
+    return columns
 
 
-def _add_derived(frame: Any, records: list[dict[str, Any]], rules: TableRules,
-                 keys: list[str]) -> None:
+def _zeroed(values: list[float]) -> list[float]:
+    """A number column with its empty cells (NaN) as 0: what a sum adds."""
+    return [0.0 if v != v else v for v in values]
+
+
+def _add_derived(frame: Any, columns: dict[str, list[Any]], unsure: dict[int, set[str]],
+                 rules: TableRules, keys: list[str]) -> None:
     import pandas as pd
 
+    n = len(frame)
     if rules.unique:
         col = rules.unique[0]
-        frame["_unique_key"] = [tr_casefold(str(r.get(col, ""))) for r in records]
+        frame["_unique_key"] = [tr_casefold(str(v)) for v in columns.get(col, [""] * n)]
     if rules.row_total:
         summed = TableRules.matching(rules.row_total.sum_of, keys)
-        sums = []
-        for r in records:
-            if r["_unsure"] & set(summed):
-                sums.append(math.nan)  # a part is unknown: no comparison, no false alarm
-            else:
-                sums.append(sum(0.0 if math.isnan(r[k]) else r[k] for k in summed))
+        # sum() of the same floats in the same order as row by row: the very same totals
+        parts = [_zeroed(columns[k]) for k in summed]
+        sums: list[float] = [sum(r) for r in zip(*parts, strict=True)] if parts else [0.0] * n
+        for i, bad in unsure.items():
+            if not bad.isdisjoint(summed):
+                sums[i] = math.nan  # a part is unknown: no comparison, no false alarm
         frame["_sum"] = pd.Series(sums, index=frame.index, dtype="float64")
 
 
 def _failures_to_issues(table: str, rules: TableRules, cases: Any, frame: Any,
-                        entries: Sequence[Entry], labels: dict[str, str]) -> None:
+                        rows: TableRows, labels: dict[str, str]) -> None:
     seen: set[tuple[str, int]] = set()
-    first_of: dict[tuple[str, str], int] = {}
+    first_of: dict[tuple[int, str], int] = {}
     if rules.unique:
         for i, (card, k) in enumerate(zip(frame["_card"], frame["_unique_key"], strict=True)):
             first_of.setdefault((card, k), i)
@@ -187,7 +234,7 @@ def _failures_to_issues(table: str, rules: TableRules, cases: Any, frame: Any,
             continue  # frame-level checks report every column of a failing row
         i = int(index)
         seen.add((code, i))
-        entry = entries[i]
+        entry = rows.entry(i)
         if case.schema_context == "Column":
             key = str(case.column)
             cell = entry.row.cells.get(key)
@@ -197,7 +244,7 @@ def _failures_to_issues(table: str, rules: TableRules, cases: Any, frame: Any,
                           name=frame.at[i, "name"] if "name" in frame else "")
         elif rules.unique and code == rules.unique[1]:
             key = rules.unique[0]
-            first = entries[first_of[(frame.at[i, "_card"], frame.at[i, "_unique_key"])]]
+            first = rows.entry(first_of[(frame.at[i, "_card"], frame.at[i, "_unique_key"])])
             entry.ctx.add(code, entry=entry, table=table, key=key, value=frame.at[i, key],
                           other=first.row.ref(key))
         elif rules.row_total:
@@ -206,28 +253,34 @@ def _failures_to_issues(table: str, rules: TableRules, cases: Any, frame: Any,
                           expected=frame.at[i, "_sum"])
 
 
-def _check_card_totals(table: str, rules: TableRules, keys: list[str],
-                       entries: Sequence[Entry], records: list[dict[str, Any]],
+def _check_card_totals(table: str, rules: TableRules, keys: list[str], rows: TableRows,
+                       columns: dict[str, list[Any]], unsure: dict[int, set[str]],
                        labels: dict[str, str]) -> None:
     """The Genel Toplam row of each card against the sum of the rows sent."""
     rule = rules.card_total
     assert rule is not None
     compared = TableRules.matching(rule.columns, keys)
     summed = TableRules.matching(rules.row_total.sum_of if rules.row_total else (), keys)
-    by_card: dict[str, list[dict[str, Any]]] = {}
-    for e, r in zip(entries, records, strict=True):
-        by_card.setdefault(e.card_key, []).append(r)
-    contexts = {id(e.ctx): e.ctx for e in entries}
-    for ctx in contexts.values():
+    zeroed = {k: _zeroed(columns[k]) for k in {*compared, *summed}}
+    by_card: dict[int, list[int]] = {}
+    for i, number in enumerate(rows.card_ids):
+        by_card.setdefault(number, []).append(i)
+    unsure_of: dict[int, set[str]] = {}  # card → columns with an unknown value
+    for i, bad in unsure.items():
+        unsure_of.setdefault(rows.card_ids[i], set()).update(bad)
+    for ctx in rows.contexts:
         for card in ctx.cards:
             if card.totals is None:
                 continue
-            rows = by_card.get(f"{id(ctx)}\x1f{card.sheet}", [])
+            number = rows.card_id.get((id(ctx), card.sheet))
+            indices = by_card.get(number, []) if number is not None else []
+            bad = unsure_of.get(number, set()) if number is not None else set()
             for key in compared:
                 parts = summed if key == "total" else (key,)
-                if any(r["_unsure"] & set(parts) for r in rows):
+                if not bad.isdisjoint(parts):
                     continue  # a bad cell above is reported already; its sum is unknown
-                expected = sum(0.0 if math.isnan(r[p]) else r[p] for r in rows for p in parts)
+                # row by row, then column by column, as a clerk's SUM() would be read
+                expected = sum([zeroed[p][i] for i in indices for p in parts])
                 cell = card.totals.cells.get(key)
                 found = convert_number(cell)
                 if cell is None or found.failed or math.isnan(found.value):
@@ -387,9 +440,13 @@ class _Prepared:
 
     ctx: _Context
     accepted: bool
-    entries: dict[str, list[Entry]]
+    rows: dict[str, list[tuple[RawCard, list[RawRow]]]]  # per table: the rows of each card
     sent: list[SentCard]
-    values: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: per table, where the form's rows start in the TableRows of all forms
+    start: dict[str, int] = field(default_factory=dict)
+
+    def count(self, table: str) -> int:
+        return sum(len(rows) for _, rows in self.rows[table])
 
 
 def _prepare(program: Program, form: RawForm) -> _Prepared:
@@ -407,23 +464,25 @@ def _prepare(program: Program, form: RawForm) -> _Prepared:
             ctx.bad_rows.add((finding.sheet, row))
     accepted = _check_meta(ctx)
     ctx.cards = _check_cards(ctx) if form.meta is not None else []
-    entries: dict[str, list[Entry]] = {t: [] for t in TABLES}
+    content = {t: TableRules.matching(load_rules(t).content, table_columns(program, t))
+               for t in TABLES}
+    per_table: dict[str, list[tuple[RawCard, list[RawRow]]]] = {t: [] for t in TABLES}
     sent: list[SentCard] = []
     for card in ctx.cards:
-        per_table: dict[str, list[dict[str, Any]]] = {}
-        for table in TABLES:
-            rules = load_rules(table)
-            content = TableRules.matching(rules.content, table_columns(program, table))
-            rows = [r for r in getattr(card, table) if has_content(r, content)]
-            entries[table].extend(Entry(ctx, card, r, i) for i, r in enumerate(rows))
-            per_table[table] = [{k: c.value for k, c in r.cells.items()} for r in rows]
-        if not per_table["indicators"] and not per_table["activities"]:
+        ind = [r for r in card.indicators if has_content(r, content["indicators"])]
+        act = [r for r in card.activities if has_content(r, content["activities"])]
+        per_table["indicators"].append((card, ind))
+        per_table["activities"].append((card, act))
+        if not ind and not act:
             ctx.add("empty-card", sheet=card.sheet, cell=card.header.get(
                 "target", Cell(None, "")).ref, value=card.target, target=card.target,
                 table="header", key="target")
-        sent.append(SentCard(card.target, card.sheet, tuple(per_table["indicators"]),
-                             tuple(per_table["activities"])))
-    return _Prepared(ctx, accepted, entries, sent)
+        sent.append(SentCard(card.target, card.sheet, _sent(ind), _sent(act)))
+    return _Prepared(ctx, accepted, per_table, sent)
+
+
+def _sent(rows: list[RawRow]) -> tuple[dict[str, Any], ...]:
+    return tuple([{k: c.value for k, c in r.cells.items()} for r in rows])
 
 
 def check_forms(program: Program, forms: Sequence[RawForm]) -> list[FormCheck]:
@@ -432,19 +491,22 @@ def check_forms(program: Program, forms: Sequence[RawForm]) -> list[FormCheck]:
     The table rows of all the forms are validated together (one pandera run per table).
     """
     prepared = [_prepare(program, f) for f in forms]
+    values: dict[str, dict[str, list[Any]]] = {}
     for table in TABLES:
-        entries = [e for p in prepared for e in p.entries[table]]
-        values = iter(check_table(program, table, entries))
+        rows = TableRows()
         for p in prepared:
-            p.values[table] = [next(values) for _ in p.entries[table]]
+            p.start[table] = len(rows)
+            for card, card_rows in p.rows[table]:
+                rows.add(p.ctx, card, card_rows)
+        values[table] = check_table(program, table, rows)
     checks = []
     for p in prepared:
         ctx = p.ctx
         checks.append(FormCheck(
             form=ctx.form, department=ctx.department, issues=tuple(ctx.issues),
-            data=_clean_data(p) if p.accepted else CardData(), sent=tuple(p.sent),
-            indicators_read=len(p.entries["indicators"]),
-            activities_read=len(p.entries["activities"]), accepted=p.accepted,
+            data=_clean_data(p, values) if p.accepted else CardData(), sent=tuple(p.sent),
+            indicators_read=p.count("indicators"),
+            activities_read=p.count("activities"), accepted=p.accepted,
         ))
     return checks
 
@@ -458,41 +520,53 @@ def _number_or_none(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
 
-def _clean_data(p: _Prepared) -> CardData:
+def _clean_data(p: _Prepared, values: dict[str, dict[str, list[Any]]]) -> CardData:
     """The rows without errors, as domain records with their source cells."""
     ctx = p.ctx
-    program, file = ctx.program, ctx.form.file
+    program, file, bad = ctx.program, ctx.form.file, ctx.bad_rows
 
-    def clean(entry: Entry) -> bool:
-        return (entry.card.sheet, entry.row.row) not in ctx.bad_rows
+    ind = values["indicators"]
+    name, unit = ind["name"], ind["unit"]
+    past2, past1, goal = ind["past2"], ind["past1"], ind["goal"]
+    indicators = []
+    i = p.start["indicators"]
+    for card, rows in p.rows["indicators"]:
+        sheet, target = card.sheet, card.target
+        for position, row in enumerate(rows):
+            if (sheet, row.row) not in bad:
+                indicators.append(Indicator(
+                    target=target, seq=position + 1, name=name[i], unit=unit[i],
+                    past2=_number_or_none(past2[i]), past1=_number_or_none(past1[i]),
+                    goal=_number_or_none(goal[i]), source=Source(file, sheet, row.row),
+                ))
+            i += 1
 
-    indicators = tuple(
-        Indicator(
-            target=e.card.target, seq=e.position + 1, name=v["name"], unit=v["unit"],
-            past2=_number_or_none(v["past2"]), past1=_number_or_none(v["past1"]),
-            goal=_number_or_none(v["goal"]), source=Source(file, e.card.sheet, e.row.row),
-        )
-        for e, v in zip(p.entries["indicators"], p.values["indicators"], strict=True)
-        if clean(e)
-    )
+    act = values["activities"]
     rules = load_rules("activities")
+    amount_columns = []
+    for code in program.form_economic_codes:
+        rule = rules.rule(F.economic_key(code))
+        missing = rule.missing if rule is not None and rule.missing is not None else 0.0
+        amount_columns.append((code, act.get(F.economic_key(code)), float(missing)))
+    name, off = act["name"], act.get("off_budget")
     activities = []
-    for e, v in zip(p.entries["activities"], p.values["activities"], strict=True):
-        if not clean(e):
-            continue
-        amounts = {}
-        for code in program.form_economic_codes:
-            rule = rules.rule(F.economic_key(code))
-            value = v.get(F.economic_key(code), math.nan)
-            missing = rule.missing if rule is not None and rule.missing is not None else 0.0
-            amounts[code] = float(missing) if math.isnan(value) else float(value)
-        off = v.get("off_budget", math.nan)
-        activities.append(Activity(
-            target=e.card.target, seq=e.position + 1, name=v["name"], amounts=amounts,
-            off_budget=0.0 if math.isnan(off) else float(off),
-            source=Source(file, e.card.sheet, e.row.row),
-        ))
-    return CardData(indicators, tuple(activities))
+    i = p.start["activities"]
+    for card, rows in p.rows["activities"]:
+        sheet, target = card.sheet, card.target
+        for position, row in enumerate(rows):
+            if (sheet, row.row) not in bad:
+                amounts = {}
+                for code, column, missing in amount_columns:
+                    value = math.nan if column is None else column[i]
+                    amounts[code] = missing if math.isnan(value) else float(value)
+                off_budget = math.nan if off is None else off[i]
+                activities.append(Activity(
+                    target=target, seq=position + 1, name=name[i], amounts=amounts,
+                    off_budget=0.0 if math.isnan(off_budget) else float(off_budget),
+                    source=Source(file, sheet, row.row),
+                ))
+            i += 1
+    return CardData(tuple(indicators), tuple(activities))
 
 
 # --- across files ----------------------------------------------------------------------------
