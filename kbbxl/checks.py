@@ -148,10 +148,11 @@ def check_table(program: Program, table: str, rows: TableRows) -> dict[str, list
     labels = column_labels(program, table)
     columns: dict[str, list[Any]] = {}
     found: list[tuple[int, int, str, Converted]] = []
+    by_key = [r.cells for r in rows.rows]
     for j, key in enumerate(keys):
         rule = rules.rule(key)
         assert rule is not None
-        cells = [r.cells.get(key) for r in rows.rows]
+        cells = [c.get(key) for c in by_key]
         values, odd = (convert_texts if rule.type == "text" else convert_numbers)(cells)
         columns[key] = values
         found.extend((i, j, key, conv) for i, conv in odd)
@@ -179,7 +180,7 @@ def check_table(program: Program, table: str, rows: TableRows) -> dict[str, list
         data[key] = pd.Series(columns[key], dtype="float64" if rule and rule.type == "number"
                               else "str")
     data["_total_formula"] = [
-        bool(c is not None and c.formula) for c in (r.cells.get("total") for r in rows.rows)]
+        bool(c is not None and c.formula) for c in (c.get("total") for c in by_key)]
     frame = pd.DataFrame(data)
     _add_derived(frame, columns, unsure, rules, keys)
     try:
@@ -279,13 +280,20 @@ def _check_card_totals(table: str, rules: TableRules, keys: list[str], rows: Tab
                 parts = summed if key == "total" else (key,)
                 if not bad.isdisjoint(parts):
                     continue  # a bad cell above is reported already; its sum is unknown
-                # row by row, then column by column, as a clerk's SUM() would be read
-                expected = sum([zeroed[p][i] for i in indices for p in parts])
                 cell = card.totals.cells.get(key)
-                found = convert_number(cell)
-                if cell is None or found.failed or math.isnan(found.value):
+                if cell is None:
                     continue
-                if abs(found.value - expected) > rule.tolerance:
+                value = cell.value
+                if type(value) is not float or cell.error or value - value != 0.0:
+                    found = convert_number(cell)  # not a plain number: convert to tell
+                    if found.failed or math.isnan(found.value):
+                        continue
+                    value = found.value
+                # added up in the order of the rows, then of the columns, as ever
+                cols = [zeroed[p] for p in parts]
+                expected = sum([c[i] for i in indices for c in cols] if len(cols) != 1
+                               else [cols[0][i] for i in indices])
+                if abs(value - expected) > rule.tolerance:
                     code = rule.formula_issue if cell.formula else rule.typed_issue
                     ctx.add(code, sheet=card.sheet, cell=cell.ref, value=cell.value,
                             target=card.target, table=table, key=key, expected=expected,
@@ -517,7 +525,7 @@ def check_form(program: Program, form: RawForm) -> FormCheck:
 
 
 def _number_or_none(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
+    return None if value != value else value  # converted numbers are floats: NaN or a value
 
 
 def _clean_data(p: _Prepared, values: dict[str, dict[str, list[Any]]]) -> CardData:
@@ -558,11 +566,11 @@ def _clean_data(p: _Prepared, values: dict[str, dict[str, list[Any]]]) -> CardDa
                 amounts = {}
                 for code, column, missing in amount_columns:
                     value = math.nan if column is None else column[i]
-                    amounts[code] = missing if math.isnan(value) else float(value)
+                    amounts[code] = missing if value != value else value
                 off_budget = math.nan if off is None else off[i]
                 activities.append(Activity(
                     target=target, seq=position + 1, name=name[i], amounts=amounts,
-                    off_budget=0.0 if math.isnan(off_budget) else float(off_budget),
+                    off_budget=0.0 if off_budget != off_budget else off_budget,
                     source=Source(file, sheet, row.row),
                 ))
             i += 1

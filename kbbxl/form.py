@@ -216,8 +216,10 @@ def planned_structure(program: Program, department_code: str) -> list[tuple[str,
     """card_structure of every card the plan gives a department."""
     ind = list(indicator_headers(program.year).values())
     act = list(activity_headers(program).values())
+    titles = card_structure("", (), ind, act)[1:]  # the same on every card: normalized once
     return [
-        card_structure(sheet_name_for(t.code), list(header_values(program, t).values()), ind, act)
+        card_structure(sheet_name_for(t.code), list(header_values(program, t).values()), (), ())
+        + titles
         for t in program.targets_of(department_code)
     ]
 

@@ -64,7 +64,11 @@ def tr_casefold(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     if "I" in text or "İ" in text:
         text = text.replace("İ", "i").replace("I", "ı")
-    return " ".join(text.lower().split())
+    text = text.lower()
+    # in printable text the only white space is " ": no double, none at the ends → as is
+    if text.isprintable() and "  " not in text and text.strip() == text:
+        return text
+    return " ".join(text.split())
 
 
 def tr_title(text: str) -> str:
