@@ -14,6 +14,14 @@ every 250 ms, and never less than the measured process's own ru_maxrss.
     python benchmarks/bench_merge.py --quick           # N=21 and 140, small cards, < 1 minute
     python benchmarks/bench_merge.py                   # N=21, 140, 1.400 (national scale)
     python benchmarks/bench_merge.py --sizes 21,140 --repeats 5 --markdown
+    python benchmarks/bench_merge.py --runs runs.json   # keep every run; a rerun reuses them
+
+With --runs, every measurement is appended to a JSON file as soon as it ends, and a later run
+counts the stored measurements of the same inbox towards its repeats: a national-scale run
+(the naive pipeline alone takes most of an hour at N=1.400) survives an interruption, and
+kbbxl can be re-measured after a change without re-timing the pipelines it is compared with.
+A stored kbbxl measurement is reused only if it was taken at the same kbbxl commit with a
+clean tree; the table names every reused measurement and when it was taken.
 """
 
 from __future__ import annotations
@@ -197,6 +205,52 @@ def run_measurement(method: str, box: synth.Inbox) -> dict[str, float]:
     return result
 
 
+# --- stored runs (--runs) --------------------------------------------------------------------
+
+
+def code_version() -> str:
+    """The kbbxl commit measured, "+dirty" when the tree has uncommitted changes."""
+    root = HERE.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "kbbxl", "schemas",
+                                "workbook_templates"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown+dirty"
+    return head + ("+dirty" if dirty else "")
+
+
+@dataclass
+class RunStore:
+    """Measurements kept in a JSON file: one object per run, with what it measured and when."""
+
+    path: Path
+    runs: list[dict] = field(default_factory=list)
+    version: str = field(default_factory=code_version)
+
+    @classmethod
+    def open(cls, path: Path) -> RunStore:
+        runs = json.loads(path.read_text()) if path.exists() else []
+        return cls(path, runs)
+
+    def reusable(self, box: synth.Inbox, method: str) -> list[dict]:
+        """Stored runs of `method` on this very inbox (for kbbxl: of this clean commit)."""
+        return [r for r in self.runs
+                if r.get("inbox") == box.root.name and r.get("method") == method
+                and (method != "kbbxl" or (r.get("kbbxl") == self.version
+                                           and not self.version.endswith("dirty")))]
+
+    def add(self, box: synth.Inbox, method: str, result: dict) -> None:
+        self.runs.append({"inbox": box.root.name, "method": method,
+                          "kbbxl": self.version if method == "kbbxl" else None,
+                          "when": time.strftime("%Y-%m-%d %H:%M"), **result})
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.runs, indent=1))
+        tmp.replace(self.path)
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -206,6 +260,8 @@ class Row:
 
     box: synth.Inbox
     runs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    #: method -> when its reused measurements were taken (--runs)
+    reused: dict[str, list[str]] = field(default_factory=dict)
 
     def median(self, method: str, key: str) -> float:
         values = [r[key] for r in self.runs.get(method, ()) if key in r]
@@ -230,16 +286,25 @@ class Row:
 
 def bench(sizes: Sequence[int], repeats: dict[str, int], profile: str, workers: int,
           log: Callable[[str], None], methods: Sequence[str] = METHODS,
-          cache: Path = synth.CACHE) -> list[Row]:
-    """Every method `repeats[method]` times (a third of that at N >= 1000) for every N."""
+          cache: Path = synth.CACHE, store: RunStore | None = None) -> list[Row]:
+    """Every method `repeats[method]` times (a third of that at N >= 1000) for every N;
+    measurements found in `store` count towards that, new ones are added to it."""
     rows = []
     for n in sizes:
         box = synth.build_inbox(n, profile, workers=workers, cache=cache)
         row = Row(box)
         for method in methods:
             k = repeats[method] if n < 1000 else max(1, repeats[method] // 3)
-            for i in range(k):
+            old = store.reusable(box, method)[-k:] if store is not None else []
+            for r in old:
+                numbers = {key: v for key, v in r.items() if isinstance(v, float | int)}
+                row.runs.setdefault(method, []).append(numbers)
+                row.reused.setdefault(method, []).append(r["when"])
+                log(f"  N={n} {method}: reusing the run of {r['when']} from {store.path}")
+            for i in range(len(old), k):
                 r = run_measurement(method, box)
+                if store is not None:
+                    store.add(box, method, r)
                 row.runs.setdefault(method, []).append(r)
                 log(f"  N={n} {method} run {i + 1}/{k}: " + ", ".join(
                     f"{key}={v:.2f}" for key, v in r.items() if isinstance(v, float)))
@@ -319,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
                          "need all three)")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--json", type=Path, help="write every run's numbers to this file")
+    ap.add_argument("--runs", type=Path,
+                    help="keep measurements in this JSON file and reuse those of the same "
+                         "inboxes (kbbxl's only at the same clean commit)")
     ap.add_argument("--measure", nargs=2, metavar=("METHOD", "ROOT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.measure:
@@ -338,7 +406,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     methods = [m for m in args.methods.split(",") if m]
-    rows = bench(sizes, repeats, profile, args.workers, log, methods)
+    store = RunStore.open(args.runs) if args.runs else None
+    rows = bench(sizes, repeats, profile, args.workers, log, methods, store=store)
     if set(methods) != set(METHODS):
         return 0  # a partial run: the per-run lines above are its result
     took = time.perf_counter() - started
@@ -347,6 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, args.markdown))
     for line in ratio_lines(rows):
         print(line)
+    for r in rows:
+        for method, when in r.reused.items():
+            print(f"N={r.box.n} {method}: {len(when)} measurement(s) reused from {args.runs}, "
+                  f"taken {', '.join(when)}")
     if args.json:
         args.json.write_text(json.dumps(
             [{"n": r.box.n, "profile": r.box.profile, "files": len(r.box.files),

@@ -89,3 +89,44 @@ def test_bench_quick_machinery_prints_the_ratio_lines(tmp_path: Path) -> None:
     assert "kbbxl total / naive pandas" in lines[0] and "peak memory" in lines[0]
     assert lines[-1].startswith("growth, time per file: N=3:")
     assert "| 3 | 3 |" in bench_merge.table(rows, markdown=True)
+
+
+def test_bench_runs_file_is_reused_per_inbox_and_kbbxl_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_merge
+        import synth
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    box = synth.build_inbox(2, "municipal", cache=tmp_path / "cache", workers=1, quiet=True)
+    measured: list[str] = []
+
+    def fake(method: str, inbox: object) -> dict[str, float]:
+        assert inbox == box
+        measured.append(method)
+        return {"read": 1.0, "validate": 1.0, "write": 1.0, "total": 3.0, "concat": 0.5,
+                "peak_mb": 10.0}
+
+    monkeypatch.setattr(bench_merge, "run_measurement", fake)
+    path = tmp_path / "runs.json"
+
+    def run(version: str) -> list[object]:
+        store = bench_merge.RunStore.open(path)
+        store.version = version
+        return bench_merge.bench([2], {m: 2 for m in bench_merge.METHODS}, "municipal", 1,
+                                 lambda _msg: None, cache=tmp_path / "cache", store=store)
+
+    run("abc")
+    assert measured == ["calamine"] * 2 + ["naive"] * 2 + ["kbbxl"] * 2
+    measured.clear()
+    rows = run("abc")  # everything stored: nothing is measured again
+    assert measured == [] and len(rows[0].runs["kbbxl"]) == 2
+    assert set(rows[0].reused) == set(bench_merge.METHODS)
+    rows = run("def")  # another kbbxl commit: only kbbxl is measured again
+    assert measured == ["kbbxl"] * 2 and "kbbxl" not in rows[0].reused
+    measured.clear()
+    run("def+dirty")  # uncommitted changes are never reused, nor stored for reuse
+    run("def+dirty")
+    assert measured == ["kbbxl"] * 4
