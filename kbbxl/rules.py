@@ -272,13 +272,21 @@ def has_content(row: RawRow, keys: Sequence[str]) -> bool:
             continue
         if cell.error:
             return True
-        value = cell.value
-        if value is None:
-            continue
-        # a number is never blank text; other values are cleaned to tell
-        if type(value) in (float, int) or clean_text(value) != "":
+        if cell.value is not None and not is_blank(cell.value):
             return True
     return False
+
+
+def is_blank(value: Any) -> bool:
+    """clean_text(value) == "", without cleaning the common cells: a number is never blank,
+    nor is text whose first character clean_text keeps (not white space, not a control
+    character)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return False
+    if kind is str and value and not value[0].isspace() and "\x1f" < value[0] != "\x7f":
+        return False
+    return clean_text(value) == ""
 
 
 def table_columns(program: Any, table: str) -> tuple[str, ...]:
