@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from kbbxl.masterbook import Book, RowBuffer
+from kbbxl.masterbook import FIRST, Book, RowBuffer
 from kbbxl.model import ECONOMIC_CODES, PerformanceTarget
 from kbbxl.report import tr_number
 from kbbxl.tables import cell
@@ -46,6 +46,13 @@ class _Cards:
         self.breaks: list[int] = []
         year = book.program.year
         self.fill = {"year": year, "past1": year - 1, "past2": year - 2}
+        # Characters a merged text from column 0 or 1 to the last column holds per line.
+        self.chars = [sum(widths[first: self.last_col + 1]) for first in (0, 1)]
+        # The activity columns after Sıra and name: (column, what it shows).
+        self.columns = [(2 + n, f"ec{c}") for n, c in enumerate(self.codes)]
+        if self.off:
+            self.columns.append((2 + len(self.codes), "off_budget"))
+        self.columns.append((self.total_col, "total"))
 
     def fmt(self, *names: str) -> Any:
         return self.book.fmt(*names)
@@ -54,7 +61,8 @@ class _Cards:
         """Text over columns first_col..last_col; merged cells do not grow, so size the row."""
         row, ws = self.row, self.ws
         if height:
-            chars = sum(self.widths[first_col: self.last_col + 1])
+            chars = self.chars[first_col] if first_col < 2 else sum(
+                self.widths[first_col: self.last_col + 1])
             lines = max(1, math.ceil(len(text) * 1.1 / max(chars, 1)))
             ws.set_row(row, 14 * lines + 2)
         if first_col < self.last_col:
@@ -88,37 +96,51 @@ class _Cards:
         for col, key in enumerate(("seq", "indicators", "unit", "past2", "past1", "goal_value")):
             write_text(ws, self.row, col, L[key].format(**self.fill), head)
         for col in range(6, self.last_col + 1):
-            ws.write_blank(self.row, col, None, head)
+            ws._write_blank(self.row, col, None, head)
         self.row += 1
         span = book.indicator_span.get(target.code)
         text_fmt, num = self.fmt("cell", "wrap"), self.fmt("cell", "general", "center")
         whole_fmt = self.fmt("cell", "money", "center")
-        for i in range(span[0], span[1] + 1) if span else ():
-            ind = book.indicators[i]
-            ws.write_formula(self.row, 0, f"={book.ref('indicators', 'seq', i)}",
-                             self.fmt("cell", "center"), ind.seq)
-            write_text(ws, self.row, 1, ind.name, text_fmt)
-            write_text(ws, self.row, 2, ind.unit, self.fmt("cell", "center"))
-            for col, key in ((3, "past2"), (4, "past1"), (5, "goal")):
-                ref = book.ref("indicators", key, i)
-                raw = getattr(ind, key)
-                shown = L["missing"] if raw is None or raw == "" else raw
-                # Whole numbers with thousands separators (125.000.000), others as they are (2,5).
-                whole = isinstance(raw, float) and raw.is_integer()
-                ws.write_formula(self.row, col, f'=IF({ref}="","{L["missing"]}",{ref})',
-                                 whole_fmt if whole else num, shown)
-            for col in range(6, self.last_col + 1):
-                ws.write_blank(self.row, col, None, text_fmt)
-            self.row += 1
+        if span:
+            self.indicators(span, text_fmt, num, whole_fmt)
         self.activities(target)
         self.row += 1  # a blank line between cards
 
-    def activities(self, target: PerformanceTarget) -> None:
+    def indicators(self, span: tuple[int, int], text_fmt: Any, num: Any, whole_fmt: Any) -> None:
+        book, ws = self.book, self.ws
+        center = self.fmt("cell", "center")
+        missing = self.L["missing"]
+        seq_ref = "=" + book.column_ref("indicators", "seq")
+        # past2, past1, goal: the value's cell, or "-" when it is empty.
+        refs = [(col, key, book.column_ref("indicators", key))
+                for col, key in ((3, "past2"), (4, "past1"), (5, "goal"))]
+        put_formula, write_blank = ws.put_formula, ws._write_blank
+        row = self.row
+        for i in range(span[0], span[1] + 1):
+            ind = book.indicators[i]
+            n = str(FIRST + i + 1)
+            put_formula(row, 0, seq_ref + n, center, ind.seq)
+            write_text(ws, row, 1, ind.name, text_fmt)
+            write_text(ws, row, 2, ind.unit, center)
+            for col, key, ref in refs:
+                raw = getattr(ind, key)
+                shown = missing if raw is None or raw == "" else raw
+                # Whole numbers with thousands separators (125.000.000), others as they are (2,5).
+                whole = isinstance(raw, float) and raw.is_integer()
+                cell_ref = ref + n
+                put_formula(row, col, f'=IF({cell_ref}="","{missing}",{cell_ref})',
+                            whole_fmt if whole else num, shown)
+            for col in range(6, self.last_col + 1):
+                write_blank(row, col, None, text_fmt)
+            row += 1
+        self.row = row
+
+    def activities_header(self) -> None:
+        """Two header rows: "Ekonomik Kod (I. Düzey)" over the code columns."""
         book, ws, L = self.book, self.ws, self.L
         head = self.fmt("head")
         top, sub = self.row, self.row + 1
         first_code, last_code = 2, 1 + len(self.codes)
-        # Two header rows: "Ekonomik Kod (I. Düzey)" over the code columns.
         buf = RowBuffer(book, ws)
         buf.height(sub, 30)
         for col, key in ((0, "seq"), (1, "activities")):
@@ -136,39 +158,39 @@ class _Cards:
         buf.flush()
         self.row += 2
 
-        columns = [(first_code + n, f"ec{c}") for n, c in enumerate(self.codes)]
-        if self.off:
-            columns.append((last_code + 1, "off_budget"))
-        columns.append((self.total_col, "total"))
+    def activities(self, target: PerformanceTarget) -> None:
+        book, ws, L = self.book, self.ws, self.L
+        self.activities_header()
         money, text_fmt = self.fmt("cell", "money"), self.fmt("cell", "wrap")
         span = book.activity_span.get(target.code)
-        first_row = self.row
-        for i in range(span[0], span[1] + 1) if span else ():
-            act = book.activities[i]
-            ws.write_formula(self.row, 0, f"={book.ref('activities', 'seq', i)}",
-                             self.fmt("cell", "center"), act.seq)
-            write_text(ws, self.row, 1, act.name, text_fmt)
-            for col, key in columns:
-                value = act.total if key == "total" else (
-                    act.off_budget if key == "off_budget" else act.amounts.get(key[2:], 0.0))
-                ws.write_formula(self.row, col, f"={book.ref('activities', key, i)}", money,
-                                 value)
-            self.row += 1
-        last_row = self.row - 1
-        total = self.fmt("cell", "money", "total")
-        ws.merge_range(self.row, 0, self.row, 1, "", total)
-        write_text(ws, self.row, 0, L["total"], total)
         acts = book.activities[span[0]: span[1] + 1] if span else ()
-        for col, key in columns:
-            value = sum(
-                a.total if key == "total" else (
-                    a.off_budget if key == "off_budget" else a.amounts.get(key[2:], 0.0))
-                for a in acts
-            )
+        center = self.fmt("cell", "center") if acts else None
+        columns = [(col, key, "=" + book.column_ref("activities", key))
+                   for col, key in self.columns]
+        put_formula = ws.put_formula
+        seq_ref = "=" + book.column_ref("activities", "seq")
+        first_row = row = self.row
+        totals: list[float] = [0] * len(columns)  # as sum() would give them: 0 without rows
+        for i, act in enumerate(acts, start=span[0] if span else 0):
+            n = str(FIRST + i + 1)
+            put_formula(row, 0, seq_ref + n, center, act.seq)
+            write_text(ws, row, 1, act.name, text_fmt)
+            in_budget = act.in_budget
+            for k, (col, key, ref) in enumerate(columns):
+                value = in_budget + act.off_budget if key == "total" else (
+                    act.off_budget if key == "off_budget" else act.amounts.get(key[2:], 0.0))
+                put_formula(row, col, ref + n, money, value)
+                totals[k] += value
+            row += 1
+        last_row = row - 1
+        total = self.fmt("cell", "money", "total")
+        ws.merge_range(row, 0, row, 1, "", total)
+        write_text(ws, row, 0, L["total"], total)
+        for (col, _key, _ref), value in zip(columns, totals, strict=True):
             formula = (f"=SUM({cell(first_row, col)}:{cell(last_row, col)})"
                        if last_row >= first_row else "=0")
-            ws.write_formula(self.row, col, formula, total, value)
-        self.row += 1
+            ws.put_formula(row, col, formula, total, value)
+        self.row = row + 1
 
 
 def card_rows(book: Book) -> int:

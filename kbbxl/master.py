@@ -121,7 +121,7 @@ def _number_or_text(ws: Any, row: int, col: int, value: Any, fmt: Any = None) ->
         if isinstance(value, float) and not math.isfinite(value):
             write_text(ws, row, col, str(value), fmt)
         else:
-            ws.write_number(row, col, value, fmt)
+            ws._write_number(row, col, value, fmt)
     else:
         write_text(ws, row, col, value, fmt)
 
@@ -154,93 +154,117 @@ def _finish_table(book: Book, ws: Any, table: str, count: int) -> None:
     }), f"table {table}")
 
 
-def _write_source(ws: Any, row: int, keys: tuple[str, ...], source: Source | None) -> None:
-    if source is None:
-        return
-    write_text(ws, row, keys.index("source_file"), source.file)
-    write_text(ws, row, keys.index("source_sheet"), source.sheet)
-    ws.write_number(row, keys.index("source_row"), source.row)
+class _RowWriter:
+    """The columns every card row starts with (code, number, name, owner) and ends with (its
+    source), columns looked up once per sheet; the hot loop of the data sheets."""
+
+    def __init__(self, book: Book, ws: Any, keys: tuple[str, ...]):
+        self.book, self.ws = book, ws
+        self.head_cols = [keys.index(k) for k in ("target", "seq", "name", "department",
+                                                  "department_code")]
+        self.source_cols = [keys.index(k) for k in ("source_file", "source_sheet",
+                                                    "source_row")]
+        self.wrap = book.fmt("wrap")
+
+    def head(self, row: int, record: Indicator | Activity) -> None:
+        ws = self.ws
+        target, seq, name, dept_name, dept = self.head_cols
+        department, code = self.book.owner(record.target)
+        write_text(ws, row, target, record.target)
+        ws._write_number(row, seq, record.seq)
+        write_text(ws, row, name, record.name, self.wrap)
+        write_text(ws, row, dept_name, department)
+        write_text(ws, row, dept, code)
+
+    def source(self, row: int, source: Source | None) -> None:
+        if source is None:
+            return
+        file, sheet, number = self.source_cols
+        write_text(self.ws, row, file, source.file)
+        write_text(self.ws, row, sheet, source.sheet)
+        self.ws._write_number(row, number, source.row)
 
 
 def _write_targets(book: Book, ws: Any) -> None:
     keys = _start_table(book, ws, "targets")
     program = book.program
     text, money = book.fmt("wrap"), book.fmt("money")
+    columns = [(keys.index(k), text if k == "text" else None) for k in (
+        "code", "text", "department", "department_code", "objective_code", "objective",
+        "goal_code", "goal", "area_code", "area", "axis_code", "axis")]
+    total_col = keys.index("total")
+    axes = {a.code: a for a in program.axes}
     for i, t in enumerate(book.targets):
         row = FIRST + i
         goal = program.goal_of(t)
         objective = program.objective_of(t)
         area = book.area_of[t.code]
-        axis = program.axis(area.axis)
-        values = {
-            "code": t.code, "text": t.text, "department": book.department_name(t.department),
-            "department_code": t.department, "objective_code": objective.code,
-            "objective": objective.text, "goal_code": goal.code, "goal": goal.text,
-            "area_code": area.code, "area": area.name, "axis_code": axis.code, "axis": axis.name,
-        }
-        for key, value in values.items():
-            write_text(ws, row, keys.index(key), value, text if key == "text" else None)
+        axis = axes[area.axis]
+        values = (t.code, t.text, book.department_name(t.department), t.department,
+                  objective.code, objective.text, goal.code, goal.text, area.code, area.name,
+                  axis.code, axis.name)
+        for (col, fmt), value in zip(columns, values, strict=True):
+            write_text(ws, row, col, value, fmt)
         span = book.activity_span.get(t.code)
-        total = sum(a.total for a in book.activities[span[0]:span[1] + 1]) if span else 0.0
-        formula = f"=SUM({book.span_range('activities', 'total', span)})" if span else "=0"
-        ws.write_formula(row, keys.index("total"), formula, money, total)
+        if span:
+            total = sum(a.total for a in book.activities[span[0]:span[1] + 1])
+            formula = f"=SUM({book.span_range('activities', 'total', span)})"
+        else:
+            total, formula = 0.0, "=0"
+        ws.put_formula(row, total_col, formula, money, total)
     _finish_table(book, ws, "targets", len(book.targets))
-
-
-def _write_record_head(book: Book, ws: Any, row: int, keys: tuple[str, ...],
-                       record: Indicator | Activity) -> None:
-    """The columns every card row starts with: code, number, name and the owner."""
-    dept = book.program.target(record.target).department
-    write_text(ws, row, keys.index("target"), record.target)
-    ws.write_number(row, keys.index("seq"), record.seq)
-    write_text(ws, row, keys.index("name"), record.name, book.fmt("wrap"))
-    write_text(ws, row, keys.index("department"), book.department_name(dept))
-    write_text(ws, row, keys.index("department_code"), dept)
 
 
 def _write_indicators(book: Book, ws: Any) -> None:
     keys = _start_table(book, ws, "indicators")
+    rows = _RowWriter(book, ws, keys)
+    unit = keys.index("unit")
+    values = [keys.index(k) for k in ("past2", "past1", "goal")]
     for i, ind in enumerate(book.indicators):
         row = FIRST + i
-        _write_record_head(book, ws, row, keys, ind)
-        write_text(ws, row, keys.index("unit"), ind.unit)
-        for key in ("past2", "past1", "goal"):
-            _number_or_text(ws, row, keys.index(key), getattr(ind, key))
-        _write_source(ws, row, keys, ind.source)
+        rows.head(row, ind)
+        write_text(ws, row, unit, ind.unit)
+        for col, value in zip(values, (ind.past2, ind.past1, ind.goal), strict=True):
+            _number_or_text(ws, row, col, value)
+        rows.source(row, ind.source)
     _finish_table(book, ws, "indicators", len(book.indicators))
 
 
 def _write_activities(book: Book, ws: Any) -> None:
     keys = _start_table(book, ws, "activities")
+    rows = _RowWriter(book, ws, keys)
     money2 = book.fmt("money2")
     first_ec = keys.index(economic_key("01"))
     last_ec = keys.index(economic_key("09"))
-    col = {k: keys.index(k) for k in ("off_budget", "in_budget", "total")}
-    from xlsxwriter.utility import xl_rowcol_to_cell as cell
+    codes = [(code, keys.index(economic_key(code))) for code in ECONOMIC_CODES]
+    off, in_budget, total = (keys.index(k) for k in ("off_budget", "in_budget", "total"))
+    from xlsxwriter.utility import xl_col_to_name
 
+    # The two formulas of a row differ only in the row number.
+    sum_range = f"=SUM({xl_col_to_name(first_ec)}{{n}}:{xl_col_to_name(last_ec)}{{n}})"
+    in_plus_off = f"={xl_col_to_name(in_budget)}{{n}}+{xl_col_to_name(off)}{{n}}"
+    write_number, write_blank, put_formula = ws._write_number, ws._write_blank, ws.put_formula
     for i, act in enumerate(book.activities):
         row = FIRST + i
-        _write_record_head(book, ws, row, keys, act)
-        for code in ECONOMIC_CODES:
-            c = keys.index(economic_key(code))
+        n = row + 1
+        rows.head(row, act)
+        amounts = act.amounts
+        for code, c in codes:
             # A code the activity does not have stays blank, so read_master gives back
             # exactly the codes that were sent; finance may still type into any of them.
-            if code in act.amounts:
-                ws.write_number(row, c, act.amounts[code], money2)
+            if code in amounts:
+                write_number(row, c, amounts[code], money2)
             else:
-                ws.write_blank(row, c, None, money2)
-        ws.write_number(row, col["off_budget"], act.off_budget, money2)
-        ws.write_formula(row, col["in_budget"],
-                         f"=SUM({cell(row, first_ec)}:{cell(row, last_ec)})", money2,
-                         act.in_budget)
-        ws.write_formula(row, col["total"],
-                         f"={cell(row, col['in_budget'])}+{cell(row, col['off_budget'])}",
-                         money2, act.total)
-        _write_source(ws, row, keys, act.source)
+                write_blank(row, c, None, money2)
+        write_number(row, off, act.off_budget, money2)
+        in_value = act.in_budget
+        put_formula(row, in_budget, sum_range.format(n=n), money2, in_value)
+        put_formula(row, total, in_plus_off.format(n=n), money2, in_value + act.off_budget)
+        rows.source(row, act.source)
     if not book.constant_memory and book.activities:
         # Amounts must stay numbers: Excel refuses text or negative values typed here.
         checked(ws.data_validation(FIRST, first_ec, FIRST + len(book.activities) - 1,
-                                   col["off_budget"], {
+                                   off, {
             "validate": "decimal", "criteria": ">=", "value": 0,
             "error_title": "Geçersiz tutar",
             "error_message": "Tutar sıfır ya da pozitif bir sayı olmalıdır.",

@@ -153,6 +153,7 @@ class Book:
     ipt_values: dict[int, list[float]] = field(default_factory=dict)
     department_rows: tuple[int, int] = (0, -1)
     _formats: dict[tuple[str, ...], Any] = field(default_factory=dict)
+    _owners: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def sheets(self) -> dict[str, str]:
@@ -172,14 +173,27 @@ class Book:
         program = self.program
         return program.department(code).name if program.has_department(code) else code
 
+    def owner(self, target: str) -> tuple[str, str]:
+        """(name, code) of the department that owns target `target`, looked up once."""
+        found = self._owners.get(target)
+        if found is None:
+            code = self.program.target(target).department
+            found = self._owners[target] = (self.department_name(code), code)
+        return found
+
     # references into the data sheets -----------------------------------------------------
     def ref(self, table: str, key: str, index: int, *, absolute: bool = False) -> str:
         """Reference to record `index` (0-based) of data sheet `table`, column `key`."""
         if absolute:
             cell = xl_rowcol_to_cell(FIRST + index, column_index(table, key), True, True)
         else:  # the common case, one per amount cell of the tables: kept cheap
-            cell = f"{_column_letter(table, key)}{FIRST + index + 1}"
+            return f"{self.column_ref(table, key)}{FIRST + index + 1}"
         return f"{_quoted(self.sheets[table])}!{cell}"
+
+    def column_ref(self, table: str, key: str) -> str:
+        """A relative reference to column `key` of data sheet `table` without the row number
+        ('Faaliyetler'!K): the records' cells are this plus str(FIRST + index + 1)."""
+        return f"{_quoted(self.sheets[table])}!{_column_letter(table, key)}"
 
     def column_range(self, table: str, key: str) -> str:
         """Absolute reference to column `key` over all records of `table` (one row if none)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-from kbbxl.masterbook import Book, RowBuffer, economic_key, labels_master
+from kbbxl.masterbook import FIRST, Book, RowBuffer, economic_key, labels_master
 from kbbxl.model import ECONOMIC_CODES, Program
 from kbbxl.text import clean_text, tr_upper
 from kbbxl.xlsx import checked, write_text
@@ -49,46 +49,56 @@ def _title(book: Book, ws: Any, row: int, text: str, last_col: int) -> None:
 
 # Columns of the IPT sheet.
 _CODE, _NAME, _DEPT, _OFF, _IN, _TOTAL, _SHARE = range(7)
-_NO_FORMULAS: list[str] = []  # an activity line's: made from its index when written
 
 
 @dataclass(slots=True)
 class _Line:
-    """One IPT row: labels, the three amount formulas and their cached values.
+    """One IPT row, or the block of rows of a service area's activities.
 
-    An activity's row (one per activity: ~400.000 at national scale) keeps only its index
-    into book.activities; its formulas are made when the row is written.
+    A block (kind "activities") keeps only the range of its activities in book.activities:
+    their rows (~400.000 at national scale) are made as they are written.
     """
 
-    kind: str  # axis, area, activity, cost, general, transfers, grand
+    kind: str  # axis, area, activities, cost, general_administration, transfers, grand
     label: str = ""
-    code: str = ""
-    department: str = ""
     formulas: list[str] = field(default_factory=lambda: ["", "", ""])
     values: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
-    index: int = -1
-
-    def row_formulas(self, book: Book) -> list[str]:
-        if self.index < 0:
-            return self.formulas
-        return [f"={book.ref('activities', k, self.index)}"
-                for k in ("off_budget", "in_budget", "total")]
+    first: int = 0  # activities: index of the block's first activity
+    rows: int = 1  # activities: how many
 
 
 def _ipt_lines(book: Book, first_row: int) -> list[_Line]:
-    """The table in document order with its formulas; rows are first_row, first_row+1, ..."""
+    """The table in document order with its formulas, from worksheet row first_row down."""
     program = book.program
     lines: list[_Line] = []
+    row_of: dict[int, _Line] = {}  # worksheet row -> its line (not the activities' rows)
+    next_row = first_row
 
     def add(line: _Line) -> int:
+        nonlocal next_row
         lines.append(line)
-        return first_row + len(lines) - 1
+        row = next_row
+        next_row += line.rows
+        if line.kind != "activities":
+            row_of[row] = line
+        return row
 
     def sum_of(rows: list[int], parent: _Line) -> None:
         for k, col in enumerate((_OFF, _IN, _TOTAL)):
             parent.formulas[k] = _plus([cell(r, col) for r in rows])
-        parent.values = [sum(lines[r - first_row].values[k] for r in rows) for k in range(3)]
+        parent.values = [sum(row_of[r].values[k] for r in rows) for k in range(3)]
 
+    # A service area's activities, target by target: in document order they are one run of
+    # book.activities; adjacent spans are joined into blocks.
+    runs: dict[str, list[list[int]]] = {}
+    for target in book.targets:
+        span = book.activity_span.get(target.code)
+        if span is not None:
+            blocks = runs.setdefault(book.area_of[target.code].code, [])
+            if blocks and blocks[-1][1] + 1 == span[0]:
+                blocks[-1][1] = span[1]
+            else:
+                blocks.append(list(span))
     axis_rows = []
     for axis in program.axes:
         axis_line = _Line("axis", tr_upper(axis.name))
@@ -99,28 +109,18 @@ def _ipt_lines(book: Book, first_row: int) -> list[_Line]:
             area_row = add(area_line)
             area_rows.append(area_row)
             book.ipt_area_rows[area.code] = area_row
-            for target in book.targets:
-                if book.area_of[target.code].code != area.code:
-                    continue
-                span = book.activity_span.get(target.code)
-                if span is None:
-                    continue
-                for i in range(span[0], span[1] + 1):
-                    act = book.activities[i]
-                    add(_Line(
-                        "activity", act.name, act.target,
-                        book.department_name(target.department), _NO_FORMULAS,
-                        [act.off_budget, act.in_budget, act.total], index=i,
-                    ))
-            last = first_row + len(lines) - 1
-            if last > area_row:
-                for k, col in enumerate((_OFF, _IN, _TOTAL)):
-                    area_line.formulas[k] = f"=SUM({cell(area_row + 1, col)}:{cell(last, col)})"
-                area_line.values = [
-                    sum(ln.values[k] for ln in lines[area_row + 1 - first_row:]) for k in range(3)
-                ]
-            else:
+            blocks = runs.get(area.code)
+            if not blocks:
                 area_line.formulas = ["=0", "=0", "=0"]
+                continue
+            for first, last in blocks:
+                add(_Line("activities", first=first, rows=last - first + 1))
+            for k, col in enumerate((_OFF, _IN, _TOTAL)):
+                area_line.formulas[k] = (f"=SUM({cell(area_row + 1, col)}:"
+                                         f"{cell(next_row - 1, col)})")
+            acts = [a for first, last in blocks for a in book.activities[first:last + 1]]
+            area_line.values = [sum(a.off_budget for a in acts), sum(a.in_budget for a in acts),
+                                sum(a.total for a in acts)]
         sum_of(area_rows, axis_line)
 
     L = book.L["ipt"]
@@ -149,9 +149,8 @@ def _ipt_lines(book: Book, first_row: int) -> list[_Line]:
     grand.formulas[0] = f"={cell(cost_row, _OFF)}"
     grand.values[0] = cost.values[0]
     book.ipt_grand_row = grand_row
-    for n, line in enumerate(lines):
-        if line.kind != "activity":  # the summary asks for subtotals only
-            book.ipt_values[first_row + n] = line.values
+    for row, line in row_of.items():  # the summary asks for subtotals only
+        book.ipt_values[row] = line.values
     return lines
 
 
@@ -178,32 +177,57 @@ def write_ipt(book: Book, ws: Any) -> None:
 
     first_row = 4
     lines = _ipt_lines(book, first_row)
-    grand = lines[book.ipt_grand_row - first_row]
-    denominator = grand.values[1]
+    denominator = book.ipt_values[book.ipt_grand_row][1]
     grand_in = cell(book.ipt_grand_row, _IN, True)
-    styles = {"activity": (), "axis": ("axis",), "area": ("area",), "cost": ("total",),
+    # The share of a row: its Bütçe İçi (column E) over the Genel Toplam's.
+    share_formula = (f"=IF({grand_in}=0,0,E", f"/{grand_in})")
+    styles = {"activities": (), "axis": ("axis",), "area": ("area",), "cost": ("total",),
               "general_administration": ("total",), "transfers": ("total",), "grand": ("total",)}
-    for n, line in enumerate(lines):
-        row = first_row + n
+    row = first_row
+    for line in lines:
         style = styles[line.kind]
         text_fmt = book.fmt("cell", "wrap", *style)
-        if line.kind == "activity":
-            write_text(ws, row, _CODE, line.code, text_fmt)
-            write_text(ws, row, _NAME, line.label, text_fmt)
-            write_text(ws, row, _DEPT, line.department, text_fmt)
-        else:
-            ws.merge_range(row, _CODE, row, _DEPT, "", text_fmt)
-            write_text(ws, row, _CODE, line.label, text_fmt)
-        formulas = line.row_formulas(book)
+        amount_fmts = [book.fmt("cell", "dash" if col == _OFF else "money", *style)
+                       for col in (_OFF, _IN, _TOTAL)]
+        share_fmt = book.fmt("cell", "share", *style)
+        if line.kind == "activities":
+            _write_ipt_activities(book, ws, row, line, text_fmt, amount_fmts, share_fmt,
+                                  share_formula, denominator)
+            row += line.rows
+            continue
+        ws.merge_range(row, _CODE, row, _DEPT, "", text_fmt)
+        write_text(ws, row, _CODE, line.label, text_fmt)
         for k, col in enumerate((_OFF, _IN, _TOTAL)):
-            fmt = book.fmt("cell", "dash" if col == _OFF else "money", *style)
-            if formulas[k]:
-                ws.write_formula(row, col, formulas[k], fmt, line.values[k])
+            if line.formulas[k]:
+                ws.put_formula(row, col, line.formulas[k], amount_fmts[k], line.values[k])
             else:
-                ws.write_blank(row, col, None, fmt)
+                ws._write_blank(row, col, None, amount_fmts[k])
         share = line.values[1] / denominator if denominator else 0.0
-        ws.write_formula(row, _SHARE, f"=IF({grand_in}=0,0,{cell(row, _IN)}/{grand_in})",
-                         book.fmt("cell", "share", *style), share)
+        ws.put_formula(row, _SHARE, f"{row + 1}".join(share_formula), share_fmt, share)
+        row += 1
+
+
+def _write_ipt_activities(book: Book, ws: Any, row: int, line: _Line, text_fmt: Any,
+                          amount_fmts: list[Any], share_fmt: Any, share_formula: tuple[str, str],
+                          denominator: float) -> None:
+    """One row per activity: code, name, owner, its three amounts from Faaliyetler, share."""
+    off_ref, in_ref, total_ref = ("=" + book.column_ref("activities", k)
+                                  for k in ("off_budget", "in_budget", "total"))
+    put_formula = ws.put_formula
+    off_fmt, in_fmt, total_fmt = amount_fmts
+    for i in range(line.first, line.first + line.rows):
+        act = book.activities[i]
+        write_text(ws, row, _CODE, act.target, text_fmt)
+        write_text(ws, row, _NAME, act.name, text_fmt)
+        write_text(ws, row, _DEPT, book.owner(act.target)[0], text_fmt)
+        n = str(FIRST + i + 1)  # the activity's row in Faaliyetler
+        in_budget = act.in_budget
+        put_formula(row, _OFF, off_ref + n, off_fmt, act.off_budget)
+        put_formula(row, _IN, in_ref + n, in_fmt, in_budget)
+        put_formula(row, _TOTAL, total_ref + n, total_fmt, in_budget + act.off_budget)
+        put_formula(row, _SHARE, f"{row + 1}".join(share_formula), share_fmt,
+                    in_budget / denominator if denominator else 0.0)
+        row += 1
 
 
 # --- Dairelere Göre Faaliyet Sayısı ve Kaynak İhtiyacı --------------------------------------
