@@ -24,6 +24,7 @@ from kbbxl import fastxml
 from kbbxl.raw import Finding, RawRow
 from kbbxl.safety import (
     CELL_REF,
+    Inspection,
     activate_defusedxml,
     col_name,
     col_number,
@@ -68,32 +69,47 @@ def parse_area(area: str) -> tuple[int, int, int, int]:
 
 
 def scan_sheets(path: str | Path, sheets: Iterable[str] | None = None, *,
-                inspected: bool = False) -> dict[str, SheetXml]:
+                inspected: bool | Inspection = False) -> dict[str, SheetXml]:
     """Formulas, error values, merged ranges and hidden rows of the named sheets (all: None).
 
     Call only on a file inspect_file found readable (its limits bound the size of a part,
     which is read whole). Plain parts are scanned by kbbxl.fastxml, any other with
     defusedxml's iterparse. inspected: inspect_file has just parsed every part, so their
-    well-formedness is not checked again.
+    well-formedness is not checked again; given its Inspection, the sheet list and the parts
+    it kept are used as they are instead of being read from the file again.
     """
     activate_defusedxml()
-    with zipfile.ZipFile(path) as zf:
-        parts = sheet_parts(zf)
+    inspection = inspected if isinstance(inspected, Inspection) and inspected.readable else None
+    kept = inspection.parts if inspection is not None else {}
+    zf: zipfile.ZipFile | None = None
+    try:
+        if inspection is not None and inspection.workbook_part:
+            parts = inspection.sheets
+        else:
+            zf = zipfile.ZipFile(path)
+            parts = sheet_parts(zf)
         wanted = parts if sheets is None else {s: parts[s] for s in sheets if s in parts}
         strings: list[str] | None = None
         out: dict[str, SheetXml] = {}
         for name, part in wanted.items():
-            if part not in zf.NameToInfo:
-                continue
-            data = zf.read(part)
-            sheet, needs_strings = _scan_fast(data, name, part, inspected) or _scan(
+            data = kept.get(part)
+            if data is None:
+                zf = zf or zipfile.ZipFile(path)
+                if part not in zf.NameToInfo:
+                    continue
+                data = zf.read(part)
+            sheet, needs_strings = _scan_fast(data, name, part, bool(inspected)) or _scan(
                 io.BytesIO(data), name, part)
             if needs_strings:
                 if strings is None:
+                    zf = zf or zipfile.ZipFile(path)
                     strings = _shared_strings(zf)
                 sheet = _resolve_strings(sheet, needs_strings, strings)
             out[name] = sheet
         return out
+    finally:
+        if zf is not None:
+            zf.close()
 
 
 def _scan_fast(data: bytes, name: str, part: str, well_formed: bool = False

@@ -6,9 +6,10 @@ the card sheets for formulas and error values. Done element by element in Python
 about 90 % of the time of reading a form. Here the same answers come from expat running
 without per-element callbacks (well-formedness, no DTD) and from byte searches over parts in
 the shape spreadsheet programs write: UTF-8, no comments, CDATA, processing instructions or
-prefixed spreadsheet elements, one default namespace. For any other part these functions
-return None and the caller takes its exact element-by-element path; tests compare both paths
-on the hostile corpus and on generated and LibreOffice-saved forms.
+prefixed spreadsheet elements, one default namespace, cell types written t="...". For any
+other part these functions return None and the caller takes its exact element-by-element
+path; tests compare both paths on the hostile corpus, on shapes made to mislead the searches
+and on generated and LibreOffice-saved forms.
 """
 
 from __future__ import annotations
@@ -52,13 +53,17 @@ _DECLARATION = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']+)[\"']", re
 _UNUSUAL = re.compile(
     rb"<(?:!--|!\[CDATA\[|\?(?!xml\s)|[cfv][\t\r\n]|[\w.-]+:(?:c|f|v|si|row|mergeCell)[\s>/])"
 )
+#: what every prefixed element _UNUSUAL finds holds; ":" is rare in sheet markup, "<" is not
+_PREFIXED = re.compile(rb":(?:c|f|v|si|row|mergeCell)[\s>/]")
 _DEFAULT_NS = re.compile(rb"xmlns\s*=\s*[\"']([^\"']*)[\"']")
-_ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?<[A-Za-z_][^>]*>")
+_ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?(<)[A-Za-z_][^>]*>")
+_BREAKS = (b"\t", b"\n", b"\r")
 
 
-def _plain_namespace(data: bytes) -> bytes | None:
-    """The namespace of the part's unprefixed elements (b"" for none) when byte searches read
-    the part as a parser would; None for a part of any other shape."""
+def shape(data: bytes) -> tuple[bytes, bool] | None:
+    """(namespace of the part's unprefixed elements, b"" for none; whether a tab or a line
+    break occurs from the root element on) when byte searches read the well-formed part as a
+    parser would; None for a part of any other shape."""
     if data.startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in data[:4]:
         return None  # UTF-16/32
     if data.startswith(b"\xef\xbb\xbf"):
@@ -66,18 +71,47 @@ def _plain_namespace(data: bytes) -> bytes | None:
     m = _DECLARATION.match(data)
     if m and m.group(1).lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii"):
         return None
-    if _UNUSUAL.search(data):
-        return None
     root = _ROOT.match(data)
     if root is None:
         return None
+    # spreadsheet programs write a part on one line, with a break after the declaration at most
+    breaks = any(data.find(b, root.start(1)) >= 0 for b in _BREAKS)
+    if _unusual(data, breaks):
+        return None
     declared = _DEFAULT_NS.findall(data)
     if not declared:
-        return b""
+        return b"", breaks
     in_root = _DEFAULT_NS.findall(root.group(0))
     if len(declared) > 1 or not in_root:
         return None  # a default namespace that changes inside the part
-    return in_root[0]
+    return in_root[0], breaks
+
+
+def _unusual(data: bytes, breaks: bool) -> bool:
+    """Whether _UNUSUAL finds something; searched for only when a cheaper search finds what
+    each of its matches holds: "<!", a "<?" besides the declaration, a prefix, a break."""
+    pi = data.find(b"<?")
+    if (breaks or b"<!" in data or _PREFIXED.search(data) is not None
+            or (pi >= 0 and (data[pi:pi + 6] != b"<?xml " or data.find(b"<?", pi + 2) >= 0))):
+        return _UNUSUAL.search(data) is not None
+    return False
+
+
+#: a cell type written otherwise than ` t="value"`, the spelling the counts below look for:
+#: spaces around "=", single quotes, a character reference first, a tab or break before t
+_ODD_TYPE = re.compile(rb"\st(?:\s+=|=\s|='|=\"&)|[\t\r\n]t=")
+_ODD_TYPE_ON_ONE_LINE = re.compile(rb" t(?: |= |='|=\"&)")
+_SINGLE_QUOTED = re.compile(rb"=\s*'")
+
+
+def _odd_types(data: bytes, breaks: bool) -> bool:
+    """True when a cell's type may be written in a way the byte counts would miss."""
+    return (_ODD_TYPE if breaks else _ODD_TYPE_ON_ONE_LINE).search(data) is not None
+
+
+def _single_quoted(data: bytes) -> bool:
+    """True when an attribute may be single-quoted (a ' t="s"' could sit inside its value)."""
+    return b"'" in data and _SINGLE_QUOTED.search(data) is not None
 
 
 def _text(raw: bytes) -> str:
@@ -105,29 +139,30 @@ def _attributes(tag: bytes) -> dict[str, str]:
 # --- shared-string references (inspect_file) ----------------------------------------------------
 
 _SI = re.compile(rb"<si[\s>/]")
-_STRING_INDEX = re.compile(rb"<c [^>]* t=\"s\"[^>]*><v>(\d+)</v>")
-#: spellings of a string cell's type that the counts below would miss
-_ODD_TYPE = (b" t =", b" t= ", b"t='", b"\tt=", b"\nt=", b"\rt=")
+_STRING_INDEX = re.compile(rb"<c [^>]* t=\"s\"[^>]*(?<!/)><v>(\d+)</v>")
 
 
 def string_stats(data: bytes) -> tuple[int, int] | None:
     """(shared strings defined, largest shared-string index used by a cell) of a well-formed
     part; -1 when no cell uses one. None: a part of another shape, or a string cell that is
     not plain (e.g. an empty or non-numeric index): the element path decides."""
-    namespace = _plain_namespace(data)
-    if namespace is None:
+    found = shape(data)
+    if found is None:
         return None
+    namespace, breaks = found
     if namespace != MAIN_NS:
         return 0, -1  # its unprefixed elements are no spreadsheet cells or strings
     strings = len(_SI.findall(data))
-    n = data.count(b't="s"')
-    if not n and b"t='" not in data:
+    if b"<c " not in data and b"<c>" not in data and b"<c/" not in data:
+        return strings, -1  # no cell at all (in this shape no tab or break follows "<c")
+    if _odd_types(data, breaks):
+        return None
+    n = data.count(b' t="s"')
+    if not n:
         return strings, -1
-    if data.count(b' t="s"') != n or any(odd in data for odd in _ODD_TYPE):
-        return None
     indexes = _STRING_INDEX.findall(data)
-    if len(indexes) != n:
-        return None
+    if len(indexes) != n or _single_quoted(data):
+        return None  # a string cell the search missed, or ' t="s"' inside another value
     return strings, max(int(i) for i in indexes)
 
 
@@ -142,18 +177,26 @@ _FORMULA_CELL = re.compile(
 )
 _FORMULA = re.compile(rb"<f[\s>/]")
 _ERROR_CELL = re.compile(rb"<c [^>]* t=\"e\"")
-_HIDDEN_ROW = re.compile(rb"<row\s[^>]*\shidden=\"(?:1|true)\"[^>]*>")
-_MERGE = re.compile(rb"<mergeCell\s[^>]*>|<mergeCell/?>")
-_PLAIN_MERGE = re.compile(rb"<mergeCell ref=\"([^\"]*)\"/>")
 _KIND = re.compile(rb"\st=\"([^\"]*)\"")
+#: a start tag read attribute by attribute, so that a ">" inside a value does not end it
+_ATTRIBUTES_TO_END = rb"((?:\s+[\w.:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*/?>"
+_ROW = re.compile(rb"<row" + _ATTRIBUTES_TO_END)
+_MERGE = re.compile(rb"<mergeCell" + _ATTRIBUTES_TO_END)
+_PLAIN_MERGE = re.compile(rb"<mergeCell ref=\"([^\"&]*)\"/>")
+
+
+def _start_tags(data: bytes, name: bytes) -> int:
+    """How many elements `name` a part on one line holds."""
+    return sum(data.count(b"<" + name + end) for end in (b" ", b">", b"/"))
 
 
 def sheet_cells(data: bytes) -> tuple[list[FoundCell], list[str], set[int]] | None:
     """Cells holding a formula or an error value, merged ranges and hidden rows of a
     well-formed sheet part, in document order; None when the part is not plain."""
     # like the element path, cells are known by their local name, whatever the namespace
-    if _plain_namespace(data) is None:
-        return None
+    found = shape(data)
+    if found is None or found[1] or _odd_types(data, False):
+        return None  # a tab or break inside the part, or an odd cell type: not plain
     cells = _plain_formula_cells(data)
     if cells is None:
         cells = _formula_and_error_cells(data)
@@ -161,34 +204,45 @@ def sheet_cells(data: bytes) -> tuple[list[FoundCell], list[str], set[int]] | No
             return None
     hidden = set()
     if b"hidden" in data:
-        for m in _HIDDEN_ROW.finditer(data):
-            r = _attributes(m.group(0)).get("r", "")
-            if r.isdigit():
-                hidden.add(int(r))
+        rows = _ROW.findall(data)
+        if len(rows) != _start_tags(data, b"row"):
+            return None
+        for attrs in rows:
+            if b"hidden" in attrs:
+                values = _attributes(attrs)
+                r = values.get("r", "")
+                if values.get("hidden") in ("1", "true") and r.isdigit():
+                    hidden.add(int(r))
     merged: list[str] = []
     if b"<mergeCell" in data:
+        count = _start_tags(data, b"mergeCell")
         merged = [r.decode("utf-8") for r in _PLAIN_MERGE.findall(data)]
-        if len(merged) != data.count(b"<mergeCell") - data.count(b"<mergeCells") or any(
-                "&" in r for r in merged):
-            merged = [_attributes(m.group(0)).get("ref", "") for m in _MERGE.finditer(data)]
+        if len(merged) != count:
+            tags = _MERGE.findall(data)
+            if len(tags) != count:
+                return None
+            merged = [_attributes(attrs).get("ref", "") for attrs in tags]
     return cells, merged, hidden
 
 
 def _plain_formula_cells(data: bytes) -> list[FoundCell] | None:
-    """The common case in one search: no error values, every formula in a plain cell."""
-    if b't="e"' in data or b"t='e'" in data:
-        return None
-    found = _FORMULA_CELL.findall(data)
-    if len(found) != len(_FORMULA.findall(data)):
+    """The common case, found from each formula back to its cell: no error values, every
+    formula in a plain cell."""
+    if b't="e"' in data:
         return None
     cells = []
-    for ref, attrs, closing, f_raw, v_raw in found:
+    for f in _FORMULA.finditer(data):
+        start = data.rfind(b"<c ", 0, f.start())
+        m = _FORMULA_CELL.match(data, start) if start >= 0 else None
+        if m is None or m.end(2) + 1 != f.start():
+            return None  # a formula outside a plain cell
+        ref, attrs, closing, f_raw, v_raw = m.groups()
         kind = "n"
         if b"t" in attrs:  # s="12" has none; t="str" (a text result) does
-            if b"'" in attrs or any(odd in attrs for odd in _ODD_TYPE):
+            if b"'" in attrs:
                 return None
-            m = _KIND.search(attrs)
-            kind = (m.group(1).decode("utf-8") if m else "") or "n"
+            t = _KIND.search(attrs)
+            kind = (_text(t.group(1)) if t else "") or "n"
         if b"&" in ref:
             return None
         formula = "" if closing == b"/>" else _text(f_raw)
@@ -230,11 +284,10 @@ def _element_text(body: bytes, start: re.Pattern[bytes], end: bytes) -> tuple[st
 def _formula_and_error_cells(data: bytes) -> list[FoundCell] | None:
     """Cell by cell: every cell holding a formula or typed as an error value."""
     starts = {_cell_start(data, m.start()) for m in _FORMULA.finditer(data)}
-    n = data.count(b't="e"')
-    if n or b"t='e'" in data:
+    n = data.count(b't="e"')  # sheet_cells has made sure that no type is written otherwise
+    if n:
         errors = [m.start() for m in _ERROR_CELL.finditer(data)]
-        if data.count(b' t="e"') != n or len(errors) != n or any(
-                odd in data for odd in _ODD_TYPE):
+        if data.count(b' t="e"') != n or len(errors) != n:
             return None
         starts.update(errors)
     if -1 in starts:

@@ -20,7 +20,7 @@ from kbbxl import cellscan, form
 from kbbxl.cellscan import SheetXml, XmlCell, scan_sheets
 from kbbxl.model import CodeError, canonical_target_code
 from kbbxl.raw import Cell, Finding, RawCard, RawForm, RawRow
-from kbbxl.safety import finding
+from kbbxl.safety import Inspection, finding
 
 
 class Grid(list):  # type: ignore[type-arg]
@@ -286,11 +286,12 @@ def _read_meta(grid: Grid) -> dict[str, str]:
 # --- a whole workbook -------------------------------------------------------------------------
 
 
-def read_form(path: str | Path, *, inspected: bool = False) -> RawForm:
+def read_form(path: str | Path, *, inspected: bool | Inspection = False) -> RawForm:
     """Read a returned form. Never modifies the file; structural problems go to .findings.
 
     inspected: safety.inspect_file found the file readable just before (its XML is not
-    checked for well-formedness a second time).
+    checked for well-formedness a second time); given its Inspection, the sheet parts it
+    read are scanned without decompressing them again.
     """
     path = Path(path)
     result = RawForm(path=path, meta=None)
@@ -312,7 +313,7 @@ def _grid(wb: python_calamine.CalamineWorkbook, name: str) -> Grid:
 
 
 def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm,
-                   inspected: bool = False) -> None:
+                   inspected: bool | Inspection = False) -> None:
     names = list(wb.sheet_names)
     if form.META_SHEET in names:
         try:
@@ -360,7 +361,8 @@ def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm,
     result.fingerprint = form.fingerprint_of(structures)
 
 
-def _attach_xml(result: RawForm, grids: dict[str, Grid], inspected: bool = False) -> None:
+def _attach_xml(result: RawForm, grids: dict[str, Grid],
+                inspected: bool | Inspection = False) -> None:
     """Formulas and error values of the card sheets (calamine gives cached values only)."""
     try:
         scanned = scan_sheets(result.path, list(grids), inspected=inspected)

@@ -104,7 +104,7 @@ def read_submission(path: str | Path) -> RawForm:
     inspection = safety.inspect_file(path)
     if not inspection.readable:
         return RawForm(path=path, meta=None, findings=list(inspection.findings))
-    form = ingest.read_form(path, inspected=True)
+    form = ingest.read_form(path, inspected=inspection)
     seen = {(f.code, f.sheet, f.cell) for f in form.findings}
     early = [f for f in inspection.findings if (f.code, f.sheet, f.cell) not in seen]
     form.findings[:0] = early

@@ -16,7 +16,7 @@ import struct
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -135,6 +135,11 @@ class Inspection:
     findings: list[Finding] = field(default_factory=list)
     workbook_part: str = ""  # e.g. "xl/workbook.xml" when the file is a spreadsheet
     macros: bool = False
+    #: sheet name -> zip part of its XML, when the file is a spreadsheet
+    sheets: dict[str, str] = field(default_factory=dict)
+    #: the sheet parts as read and checked here, so that kbbxl.cellscan does not decompress
+    #: them again (up to _KEEP_BYTES in all; a part not kept is read from the file)
+    parts: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def readable(self) -> bool:
@@ -226,8 +231,9 @@ def _inspect_zip(path: Path, limits: Limits, result: Inspection) -> None:
         # Read every entry once, within the declared sizes: CRC errors, broken deflate data
         # and XML that is malformed or declares a DTD (entity bombs) all surface here.
         stats = _Stats()
+        kept: dict[str, bytes] = {}
         for info in infos:
-            problem = _read_entry(zf, info, stats)
+            problem = _read_entry(zf, info, stats, kept)
             if problem:
                 add(finding(problem[0], entry=info.filename, reason=problem[1]))
                 return
@@ -235,7 +241,7 @@ def _inspect_zip(path: Path, limits: Limits, result: Inspection) -> None:
             add(finding("entry-corrupt", entry=stats.string_part or "xl/sharedStrings.xml",
                         reason="hücrelerin andığı metinler eksik"))
             return
-        _check_workbook_part(zf, set(names), result, limits)
+        _check_workbook_part(zf, set(names), result, limits, kept)
 
 
 @dataclass
@@ -245,12 +251,18 @@ class _Stats:
     strings: int = 0
     string_part: str = ""
     max_string_index: int = -1
+    kept_bytes: int = 0
+
+
+#: how much of the parts read inspect_file keeps for the sheet scan (a real form: ~1-2 MB)
+_KEEP_BYTES = 64 * 1024 * 1024
 
 
 def _read_entry(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, stats: _Stats
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, stats: _Stats, kept: dict[str, bytes]
 ) -> tuple[str, str] | None:
-    """(code, reason) when the entry cannot be read cleanly, else None."""
+    """(code, reason) when the entry cannot be read cleanly, else None. An XML part read
+    cleanly goes to `kept` while they hold less than _KEEP_BYTES."""
     if not info.filename:
         return ("entry-corrupt", "adı olmayan bölüm")
     if info.filename.endswith("/"):  # a folder entry
@@ -258,29 +270,17 @@ def _read_entry(
     is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
     try:
         if is_xml:
-            problem = _read_xml_fast(zf, info, stats)
-            if problem != _SLOW:
-                return problem
+            data = zf.read(info)  # within the limits checked above; the CRC is checked here
+            problem = _read_xml_fast(data, info, stats)
+            if problem == _SLOW:
+                problem = _read_xml_slow(data, info, stats)
+            if problem is None and stats.kept_bytes + len(data) <= _KEEP_BYTES:
+                kept[info.filename] = data
+                stats.kept_bytes += len(data)
+            return problem
         with zf.open(info) as stream:
-            if is_xml:
-                for _event, elem in SafeET.iterparse(stream, events=("end",), forbid_dtd=True):
-                    tag = elem.tag
-                    if tag == _SST_ITEM:
-                        stats.strings += 1
-                        stats.string_part = info.filename
-                    elif tag == _CELL and elem.get("t") == "s":
-                        v = elem.find(_VALUE)
-                        text = (v.text or "").strip() if v is not None else ""
-                        if text.isdigit():
-                            stats.max_string_index = max(stats.max_string_index, int(text))
-                        elif text:
-                            return ("entry-corrupt", f"geçersiz metin hücresi {elem.get('r')}")
-                    if tag not in _KEEP:  # a cell's value is read when the cell ends
-                        elem.clear()
-                stream.read()  # drain, so the CRC is checked even after the root closes
-            else:
-                while stream.read(1 << 16):
-                    pass
+            while stream.read(1 << 16):
+                pass
     except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden,
             defusedxml.ExternalReferenceForbidden, defusedxml.NotSupportedError):
         return ("unsafe-xml", "DTD/varlık tanımı")
@@ -296,15 +296,31 @@ def _read_entry(
     return None
 
 
+def _read_xml_slow(data: bytes, info: zipfile.ZipInfo, stats: _Stats) -> tuple[str, str] | None:
+    """_read_entry's answer for an XML part of any shape, element by element (may raise)."""
+    for _event, elem in SafeET.iterparse(io.BytesIO(data), events=("end",), forbid_dtd=True):
+        tag = elem.tag
+        if tag == _SST_ITEM:
+            stats.strings += 1
+            stats.string_part = info.filename
+        elif tag == _CELL and elem.get("t") == "s":
+            v = elem.find(_VALUE)
+            text = (v.text or "").strip() if v is not None else ""
+            if text.isdigit():
+                stats.max_string_index = max(stats.max_string_index, int(text))
+            elif text:
+                return ("entry-corrupt", f"geçersiz metin hücresi {elem.get('r')}")
+        if tag not in _KEEP:  # a cell's value is read when the cell ends
+            elem.clear()
+    return None
+
+
 _SLOW = ("", "")  # the fast path cannot tell: read the part element by element
 
 
-def _read_xml_fast(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, stats: _Stats
-) -> tuple[str, str] | None:
+def _read_xml_fast(data: bytes, info: zipfile.ZipInfo, stats: _Stats) -> tuple[str, str] | None:
     """_read_entry's answer for an XML part from expat in C and byte searches (kbbxl.fastxml),
     or _SLOW for a part of another shape. The element path costs ~90 % of reading a form."""
-    data = zf.read(info)  # within the limits checked above; the CRC is checked on reading
     error = fastxml.parse_error(data)
     if error == "doctype":
         return ("unsafe-xml", "DTD/varlık tanımı")
@@ -326,9 +342,8 @@ _SST_ITEM, _CELL, _VALUE = _MAIN_NS + "si", _MAIN_NS + "c", _MAIN_NS + "v"
 _KEEP = frozenset(_MAIN_NS + t for t in ("v", "f", "t", "is", "r"))
 
 
-def _xml(zf: zipfile.ZipFile, name: str) -> Any:
-    with zf.open(name) as stream:
-        return SafeET.parse(stream, forbid_dtd=True).getroot()
+def _xml(read: Callable[[str], bytes], name: str) -> Any:
+    return SafeET.fromstring(read(name), forbid_dtd=True)
 
 
 def local_name(tag: str) -> str:
@@ -336,13 +351,18 @@ def local_name(tag: str) -> str:
 
 
 def _check_workbook_part(
-    zf: zipfile.ZipFile, names: set[str], result: Inspection, limits: Limits
+    zf: zipfile.ZipFile, names: set[str], result: Inspection, limits: Limits,
+    kept: dict[str, bytes],
 ) -> None:
     """Find the main part through _rels/.rels and tell a spreadsheet from other documents."""
     add = result.findings.append
+
+    def read(name: str) -> bytes:  # the parts _read_entry kept, or the zip's
+        return kept[name] if name in kept else zf.read(name)
+
     target = ""
     if "_rels/.rels" in names:
-        for rel in _xml(zf, "_rels/.rels"):
+        for rel in _xml(read, "_rels/.rels"):
             if rel.get("Type") in _OFFICE_DOCUMENT:
                 target = str(PurePosixPath("/" + (rel.get("Target") or "").lstrip("/")))[1:]
                 break
@@ -351,7 +371,7 @@ def _check_workbook_part(
         return
     types = {
         (el.get("PartName") or "").lstrip("/"): el.get("ContentType") or ""
-        for el in _xml(zf, "[Content_Types].xml") if local_name(el.tag) == "Override"
+        for el in _xml(read, "[Content_Types].xml") if local_name(el.tag) == "Override"
     }
     content_type = types.get(target, "")
     if content_type not in _SPREADSHEET_TYPES:
@@ -359,7 +379,7 @@ def _check_workbook_part(
         add(finding("not-workbook", what=what or "bir Excel çalışma kitabı değil"))
         return
     try:
-        parts = sheet_parts(zf)
+        parts = _sheet_parts(read)
     except (KeyError, SafeET.ParseError):
         add(finding("not-workbook", what="çalışma kitabının sayfa listesi okunamadı"))
         return
@@ -368,11 +388,13 @@ def _check_workbook_part(
         add(finding("entry-corrupt", entry=missing[0], reason="bölüm dosyada yok"))
         return
     for sheet, part in parts.items():
-        rows, cols, far = sheet_extent(zf.read(part))
+        rows, cols, far = sheet_extent(read(part))
         if rows * cols > limits.max_sheet_cells:
             add(finding("sheet-too-large", sheet, far, far))
             return
     result.workbook_part = target
+    result.sheets = parts
+    result.parts = {part: kept[part] for part in parts.values() if part in kept}
     result.macros = (
         _SPREADSHEET_TYPES[content_type]
         or any(n.lower().endswith("vbaproject.bin") for n in names)
@@ -382,35 +404,39 @@ def _check_workbook_part(
         add(finding("macro-workbook"))
 
 
-_ANY_CELL = re.compile(rb"<c[\s>/]")
-_REF_CELL = re.compile(rb"<c\s[^>]*?\br\s*=")
-_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
-_VALUE_CELL = re.compile(
-    rb"<c\s[^>]*?\br\s*=\s*[\"']\$?([A-Za-z]{1,4})\$?(\d{1,9})[\"'][^>]*?(?<!/)>\s*<(?:v|is|f)[\s>/]"
-)
-
-
+#: a cell with content as spreadsheet programs write it: r first, the content right after
 _PLAIN_VALUE_CELL = re.compile(rb"<c r=\"([A-Z]{1,3})(\d{1,7})\"[^>]*(?<!/)>(?=<(?:v|is|f)[\s>/])")
+
+
+def _plain_value_cells(data: bytes) -> list[tuple[bytes, bytes]] | None:
+    """(column, row) of every cell of a well-formed sheet part that holds a value, formula or
+    inline text, from one search; None unless the part is written as spreadsheet programs
+    write it (kbbxl.fastxml.shape, on one line) and every cell that has content is found.
+
+    In that shape "<c" starts a cell and "</c>" closes one; each cell found has content and so
+    a closing tag of its own: as many cells found as closing tags means every cell with
+    content (or even without) was found.
+    """
+    found = fastxml.shape(data)
+    if found is None or found[1] or b"</c " in data:
+        return None
+    cells = _PLAIN_VALUE_CELL.findall(data)
+    return cells if len(cells) == data.count(b"</c>") else None
 
 
 def sheet_extent(data: bytes) -> tuple[int, int, str]:
     """(rows, columns, farthest cell) of the box from A1 to the cells of a sheet part that
     hold a value, formula or inline text (what a reader allocates); (0, 0, "") when none."""
     max_row = max_col = 0
-    plain = None if _PREFIXED_CELL.search(data) else _PLAIN_VALUE_CELL.findall(data)
-    if plain is not None and len(plain) == data.count(b"</c>"):
-        # every cell with content written as spreadsheet programs write it (r first, the
-        # value right after): one search instead of one match object per cell
+    plain = _plain_value_cells(data)
+    if plain is not None:
+        # one search instead of one match object per cell
         if plain:
             cols, rows = zip(*plain, strict=True)
             max_row = max(map(int, rows))
             width = max(map(len, cols))
             widest = max(cols) if width == 1 else max(c for c in cols if len(c) == width)
             max_col = col_number(widest.decode("ascii"))
-    elif plain is not None and len(_ANY_CELL.findall(data)) == len(_REF_CELL.findall(data)):
-        for m in _VALUE_CELL.finditer(data):
-            max_row = max(max_row, int(m[2]))
-            max_col = max(max_col, col_number(m[1].decode("ascii").upper()))
     else:  # cells without addresses or prefixed elements: count positions like a reader
         row = col = 0
         for event, el in SafeET.iterparse(io.BytesIO(data), ("start", "end"), forbid_dtd=True):
@@ -509,19 +535,23 @@ def col_name(col: int) -> str:
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> zip part of its XML, from the workbook and its relationships."""
-    root_rels = _xml(zf, "_rels/.rels")
+    return _sheet_parts(zf.read)
+
+
+def _sheet_parts(read: Callable[[str], bytes]) -> dict[str, str]:
+    root_rels = _xml(read, "_rels/.rels")
     target = next(
         (r.get("Target") or "" for r in root_rels if r.get("Type") in _OFFICE_DOCUMENT), ""
     ).lstrip("/")
     folder = PurePosixPath(target).parent
     rels_name = f"{folder}/_rels/{PurePosixPath(target).name}.rels"
     targets: dict[str, str] = {}
-    for rel in _xml(zf, rels_name):
+    for rel in _xml(read, rels_name):
         tgt = rel.get("Target") or ""
         full = tgt.lstrip("/") if tgt.startswith("/") else str(folder / tgt)
         targets[rel.get("Id") or ""] = _normalise(full)
     parts: dict[str, str] = {}
-    for el in _xml(zf, target).iter():
+    for el in _xml(read, target).iter():
         if local_name(el.tag) == "sheet":
             rid = next((v for k, v in el.attrib.items() if local_name(k) == "id"), "")
             if rid in targets:
