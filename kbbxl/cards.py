@@ -53,6 +53,7 @@ class _Cards:
         if self.off:
             self.columns.append((2 + len(self.codes), "off_budget"))
         self.columns.append((self.total_col, "total"))
+        self.header: RowBuffer | None = None  # made at the first card (formats by first use)
 
     def fmt(self, *names: str) -> Any:
         return self.book.fmt(*names)
@@ -66,7 +67,7 @@ class _Cards:
             lines = max(1, math.ceil(len(text) * 1.1 / max(chars, 1)))
             ws.set_row(row, 14 * lines + 2)
         if first_col < self.last_col:
-            ws.merge_range(row, first_col, row, self.last_col, "", fmt)
+            ws.put_merged(row, first_col, self.last_col, fmt)
         write_text(ws, row, first_col, text, fmt)
 
     def heading(self, text: str, page_break: bool) -> None:
@@ -95,8 +96,7 @@ class _Cards:
         head = self.fmt("head")
         for col, key in enumerate(("seq", "indicators", "unit", "past2", "past1", "goal_value")):
             write_text(ws, self.row, col, L[key].format(**self.fill), head)
-        for col in range(6, self.last_col + 1):
-            ws._write_blank(self.row, col, None, head)
+        ws.put_blanks(self.row, 6, self.last_col, head)
         self.row += 1
         span = book.indicator_span.get(target.code)
         text_fmt, num = self.fmt("cell", "wrap"), self.fmt("cell", "general", "center")
@@ -114,7 +114,7 @@ class _Cards:
         # past2, past1, goal: the value's cell, or "-" when it is empty.
         refs = [(col, key, book.column_ref("indicators", key))
                 for col, key in ((3, "past2"), (4, "past1"), (5, "goal"))]
-        put_formula, write_blank = ws.put_formula, ws._write_blank
+        put_formula = ws.put_formula
         row = self.row
         for i in range(span[0], span[1] + 1):
             ind = book.indicators[i]
@@ -130,18 +130,18 @@ class _Cards:
                 cell_ref = ref + n
                 put_formula(row, col, f'=IF({cell_ref}="","{missing}",{cell_ref})',
                             whole_fmt if whole else num, shown)
-            for col in range(6, self.last_col + 1):
-                write_blank(row, col, None, text_fmt)
+            ws.put_blanks(row, 6, self.last_col, text_fmt)
             row += 1
         self.row = row
 
-    def activities_header(self) -> None:
-        """Two header rows: "Ekonomik Kod (I. Düzey)" over the code columns."""
-        book, ws, L = self.book, self.ws, self.L
+    def activities_header(self) -> RowBuffer:
+        """The two header rows of every card's activities, at rows 0 and 1 (replayed)."""
+        book, L = self.book, self.L
         head = self.fmt("head")
-        top, sub = self.row, self.row + 1
+        top, sub = 0, 1
         first_code, last_code = 2, 1 + len(self.codes)
-        buf = RowBuffer(book, ws)
+        # "Ekonomik Kod (I. Düzey)" over the code columns.
+        buf = RowBuffer(book, self.ws)
         buf.height(sub, 30)
         for col, key in ((0, "seq"), (1, "activities")):
             buf.merge(top, col, sub, col, L[key], head)
@@ -155,12 +155,14 @@ class _Cards:
         for col in range(self.total_col + 1, self.last_col + 1):
             buf.blank(top, col, head)
             buf.blank(sub, col, head)
-        buf.flush()
-        self.row += 2
+        return buf
 
     def activities(self, target: PerformanceTarget) -> None:
         book, ws, L = self.book, self.ws, self.L
-        self.activities_header()
+        if self.header is None:
+            self.header = self.activities_header()
+        self.header.replay(self.row)
+        self.row += 2
         money, text_fmt = self.fmt("cell", "money"), self.fmt("cell", "wrap")
         span = book.activity_span.get(target.code)
         acts = book.activities[span[0]: span[1] + 1] if span else ()
@@ -184,7 +186,7 @@ class _Cards:
             row += 1
         last_row = row - 1
         total = self.fmt("cell", "money", "total")
-        ws.merge_range(row, 0, row, 1, "", total)
+        ws.put_merged(row, 0, 1, total)
         write_text(ws, row, 0, L["total"], total)
         for (col, _key, _ref), value in zip(columns, totals, strict=True):
             formula = (f"=SUM({cell(first_row, col)}:{cell(last_row, col)})"

@@ -26,8 +26,6 @@ from xlsxwriter.worksheet import (
 
 from kbbxl.errors import KbbxlError
 
-# What xlsxwriter's XMLwriter._escape_data changes (it tests for '"' too, then leaves it).
-_DATA_ESCAPES = re.compile('["&<>\n]')
 # Anything an in-line string needs done besides the whitespace check: escaping, control
 # characters, xlsxwriter's own _xHHHH_ escapes and non-characters. Without a match the text
 # goes out as it is.
@@ -37,10 +35,18 @@ _ERROR_VALUES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF
 _column_names: list[str] = []
 
 
-def _column_name(col: int) -> str:
+def _column_names_to(col: int) -> list[str]:
+    """Column letters, at least up to column `col` (A, B, ..., XFD)."""
     while len(_column_names) <= col:
         _column_names.append(xl_col_to_name(len(_column_names)))
-    return _column_names[col]
+    return _column_names
+
+
+def _escape_data(data: str) -> str:
+    """XMLwriter._escape_data: & < > escaped in element text (quotes and newlines are not)."""
+    if "&" in data or "<" in data or ">" in data:
+        return data.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return data
 
 
 class FastWorksheet(Worksheet):
@@ -60,27 +66,60 @@ class FastWorksheet(Worksheet):
         self.table[row][col] = CellFormulaTuple(
             formula[1:] if formula.startswith("=") else formula, fmt, value)
 
-    def _cells_xml(self, row: int, cells: dict[int, Any]) -> str | None:
+    def put_blanks(self, row: int, first_col: int, last_col: int, fmt: Any) -> None:
+        """Formatted blank cells first_col..last_col of `row`, as write_blank writes each."""
+        if fmt is None or last_col < first_col:
+            return
+        if self._check_dimensions(row, first_col) or self._check_dimensions(row, last_col):
+            raise KbbxlError(f"xlsxwriter refused blank cells at {row},{first_col}")
+        if self.constant_memory and row > self.previous_row:
+            self._write_single_row(row)
+        blank = CellBlankTuple(fmt)  # one immutable cell for all of them
+        cells = self.table[row]
+        for col in range(first_col, last_col + 1):
+            cells[col] = blank
+
+    def put_merged(self, row: int, first_col: int, last_col: int, fmt: Any) -> None:
+        """Merge columns first_col..last_col (first_col < last_col) of `row` as merge_range
+        does; the caller then writes the first cell.
+
+        Without merge_range's overlap bookkeeping, a dictionary entry per merged cell (tens
+        of megabytes for the cards of a large master): kbbxl's layouts place merges apart.
+        """
+        self.merge.append([row, first_col, row, last_col])
+        self.put_blanks(row, first_col, last_col, fmt)
+
+    def _style(self, fmt: Any) -> str:
+        """The s attribute of a cell in format `fmt` (its index is fixed once it is asked)."""
+        styles = self.__dict__.setdefault("_styles", {})
+        style = styles.get(fmt)
+        if style is None:
+            style = styles[fmt] = f' s="{fmt._get_xf_index()}"'
+        return style
+
+    def _cells_xml(self, row: int, cells: dict[int, Any], row_format: Any) -> str | None:
         """The <c> elements of one row as xlsxwriter writes them; None for a kind it lacks."""
         number = str(row + 1)
-        row_info = self.row_info.get(row)
-        row_format = row_info.row_format if row_info is not None else None
+        names = _column_names_to(self.dim_colmax)
         col_info = self.col_info
+        styles = self.__dict__.setdefault("_styles", {})
         inline = self.constant_memory
+        # xlsxwriter indexes the row's format before its cells' (indices go by first use)
+        row_style = self._style(row_format) if row_format else ""
         parts: list[str] = []
         append = parts.append
         for col in sorted(cells):
             cell = cells[col]
             kind = cell.__class__
-            ref = _column_name(col) + number
-            fmt = cell.format
+            ref = names[col] + number
             # The style: the cell's own format, else the row's, else the column's.
+            fmt = cell.format
             if fmt:
-                style = f' s="{fmt._get_xf_index()}"'
-            elif row_format:
-                style = f' s="{row_format._get_xf_index()}"'
+                style = styles.get(fmt) or self._style(fmt)
+            elif row_style:
+                style = row_style
             elif col in col_info and col_info[col].column_format is not None:
-                style = f' s="{col_info[col].column_format._get_xf_index()}"'
+                style = self._style(col_info[col].column_format)
             else:
                 style = ""
             if kind is CellStringTuple:
@@ -94,8 +133,6 @@ class FastWorksheet(Worksheet):
                            f"</t></is></c>")
                 else:
                     return None
-            elif kind is CellNumberTuple:
-                append(f'<c r="{ref}"{style}><v>{cell.number:.16G}</v></c>')
             elif kind is CellFormulaTuple:
                 value = cell.value
                 kind_attr = ""
@@ -106,12 +143,11 @@ class FastWorksheet(Worksheet):
                         kind_attr = ' t="e"'
                     elif value:
                         kind_attr = ' t="str"'
-                    if _DATA_ESCAPES.search(value):
-                        value = self._escape_data(value)
-                formula = cell.formula
-                if _DATA_ESCAPES.search(formula):
-                    formula = self._escape_data(formula)
-                append(f'<c r="{ref}"{style}{kind_attr}><f>{formula}</f><v>{value}</v></c>')
+                    value = _escape_data(value)
+                append(f'<c r="{ref}"{style}{kind_attr}><f>{_escape_data(cell.formula)}</f>'
+                       f"<v>{value}</v></c>")
+            elif kind is CellNumberTuple:
+                append(f'<c r="{ref}"{style}><v>{cell.number:.16G}</v></c>')
             elif kind is CellBlankTuple:
                 append(f'<c r="{ref}"{style}/>')
             else:
@@ -119,14 +155,21 @@ class FastWorksheet(Worksheet):
         return "".join(parts)
 
     def _write_row_cells(self, row: int, cells: dict[int, Any], span: str | None) -> None:
-        self._write_row(row, span, self.row_info.get(row))
-        xml = self._cells_xml(row, cells)
-        if xml is None:  # a kind of cell only xlsxwriter knows how to write
+        row_info = self.row_info.get(row)
+        xml = self._cells_xml(row, cells, row_info.row_format if row_info else None)
+        if xml is None:  # a cell only xlsxwriter knows how to write
+            self._write_row(row, span, row_info)
             for col in range(self.dim_colmin, self.dim_colmax + 1):
                 if col in cells:
                     self._write_cell(row, col, cells[col])
             self.fh.write("</row>")
+        elif (row_info is None and self.excel_version != 2010
+                and self.default_row_height == self.original_row_height):
+            # a row with no attributes of its own: the tag _write_row would write
+            tag = f'<row r="{row + 1}" spans="{span}">' if span else f'<row r="{row + 1}">'
+            self.fh.write(tag + xml + "</row>")
         else:
+            self._write_row(row, span, row_info)
             self.fh.write(xml + "</row>")
 
     def _write_rows(self) -> None:

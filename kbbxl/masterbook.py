@@ -299,26 +299,29 @@ class RowBuffer:
     xlsxwriter's constant-memory mode (large masters) writes each row once, top to bottom, and
     cannot merge cells over several rows; a block written through this buffer works in both
     modes (in constant memory a vertical merge becomes its top cell plus formatted blanks).
+    A block that repeats (the header of every card) is collected once at row 0 and replayed
+    at each place with `replay`.
     """
 
     def __init__(self, book: Book, ws: Worksheet):
         self.book, self.ws = book, ws
-        self._ops: list[tuple[int, int, int, Any]] = []
+        # (row, col, order, kind, arguments); col -1 for the row's height
+        self._ops: list[tuple[int, int, int, str, tuple[Any, ...]]] = []
 
-    def _add(self, row: int, col: int, op: Any) -> None:
-        self._ops.append((row, col, len(self._ops), op))
+    def _add(self, row: int, col: int, kind: str, *args: Any) -> None:
+        self._ops.append((row, col, len(self._ops), kind, args))
 
     def height(self, row: int, points: float) -> None:
-        self._add(row, -1, lambda: self.ws.set_row(row, points))
+        self._add(row, -1, "height", points)
 
     def text(self, row: int, col: int, value: object, fmt: Any = None) -> None:
-        self._add(row, col, lambda: write_text(self.ws, row, col, value, fmt))
+        self._add(row, col, "text", value, fmt)
 
     def blank(self, row: int, col: int, fmt: Any = None) -> None:
-        self._add(row, col, lambda: self.ws.write_blank(row, col, None, fmt))
+        self._add(row, col, "blank", fmt)
 
     def formula(self, row: int, col: int, formula: str, fmt: Any, value: Any) -> None:
-        self._add(row, col, lambda: self.ws.write_formula(row, col, formula, fmt, value))
+        self._add(row, col, "formula", formula, fmt, value)
 
     def merge(self, first_row: int, first_col: int, last_row: int, last_col: int,
               value: object, fmt: Any) -> None:
@@ -329,15 +332,28 @@ class RowBuffer:
                     if (r, c) != (first_row, first_col):
                         self.blank(r, c, fmt)
             return
-
-        def op() -> None:
-            if (first_row, first_col) != (last_row, last_col):  # one cell: nothing to merge
-                self.ws.merge_range(first_row, first_col, last_row, last_col, "", fmt)
-            write_text(self.ws, first_row, first_col, value, fmt)
-
-        self._add(first_row, first_col, op)
+        self._add(first_row, first_col, "merge", last_row - first_row, last_col, value, fmt)
 
     def flush(self) -> None:
-        for *_, op in sorted(self._ops, key=lambda o: (o[0], o[1], o[2])):
-            op()
+        self.replay(0)
         self._ops.clear()
+
+    def replay(self, offset: int) -> None:
+        """Write the collected cells `offset` rows further down (they stay collected)."""
+        self._ops.sort(key=lambda o: (o[0], o[1], o[2]))
+        ws = self.ws
+        for row, col, _, kind, args in self._ops:
+            row += offset
+            if kind == "text":
+                write_text(ws, row, col, *args)
+            elif kind == "blank":
+                ws.write_blank(row, col, None, *args)
+            elif kind == "merge":
+                rows, last_col, value, fmt = args
+                if rows or last_col != col:  # one cell: nothing to merge
+                    ws.merge_range(row, col, row + rows, last_col, "", fmt)
+                write_text(ws, row, col, value, fmt)
+            elif kind == "height":
+                ws.set_row(row, *args)
+            else:
+                ws.write_formula(row, col, *args)

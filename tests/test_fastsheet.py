@@ -11,7 +11,7 @@ import pytest
 from xlsxwriter.worksheet import Worksheet
 
 from kbbxl.fastsheet import FastWorksheet
-from kbbxl.xlsx import new_workbook
+from kbbxl.xlsx import new_workbook, write_text
 
 TEXTS = [
     "düz metin", " baştaki boşluk", "sondaki boşluk ", "\u00a0bölünmez", "satır\nsonu",
@@ -52,6 +52,20 @@ def _build(path: Path, worksheet_class: type, constant_memory: bool) -> None:
     row += 1
     ws.set_row(row + 2, 40)  # a formatted row without cells
     ws.merge_range(row + 3, 0, row + 3, 4, "birleşik", bold)
+    # FastWorksheet's own writers against the xlsxwriter calls they stand for
+    fast = worksheet_class is FastWorksheet
+    for r in range(row + 4, row + 7):
+        if fast:
+            ws.put_merged(r, 1, 4, bold)
+            ws.put_blanks(r, 6, 9, money)
+            ws.put_formula(r, 10, f"=SUM(B{r}:E{r})", money, 12.5)
+        else:
+            ws.merge_range(r, 1, r, 4, "", bold)
+            for c in range(6, 10):
+                ws.write_blank(r, c, None, money)
+            ws.write_formula(r, 10, f"=SUM(B{r}:E{r})", money, 12.5)
+        write_text(ws, r, 1, f"birleşik {r}", bold)
+    row += 7
     for r in range(row + 4, row + 100):  # 16-row span blocks of different widths
         ws.write_number(r, (r // 16) % 4 + (r % 3), r)
         if r % 48 < 16:
