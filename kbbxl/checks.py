@@ -1,18 +1,18 @@
 """Validation of returned forms: the schemas/ rules run with pandera, file and cross-file checks.
 
-Rows of every form are converted cell by cell first (kbbxl.rules: so one bad cell never hides
-another), gathered in one frame per table (a column per key, plus the card each row belongs
-to), validated lazily by the pandera schema built from schemas/, and every failure case is
-turned back into an Issue at its cell (RawRow.cells gives the address). What a schema cannot
-say — metadata, the cards a department owns, totals against the Genel Toplam row, two files
-from one department, departments that sent nothing — is checked here in Python, each with a
-stable code from schemas/issues.toml.
+Rows of every form are converted first, each cell on its own (kbbxl.rules: so one bad cell
+never hides another), gathered in one frame per table (a column per key, plus the card each
+row belongs to), validated lazily by the pandera schema built from schemas/, and every
+failure case is turned back into an Issue at its cell (RawRow.cells gives the address).
+What a schema cannot say — metadata, the cards a department owns, totals against the Genel
+Toplam row, two files from one department, departments that sent nothing — is checked here
+in Python, each with a stable code from schemas/issues.toml.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -291,8 +291,7 @@ def _check_card_totals(table: str, rules: TableRules, keys: list[str], rows: Tab
                     value = found.value
                 # added up in the order of the rows, then of the columns, as ever
                 cols = [zeroed[p] for p in parts]
-                expected = sum([c[i] for i in indices for c in cols] if len(cols) != 1
-                               else [cols[0][i] for i in indices])
+                expected = sum([c[i] for i in indices for c in cols])
                 if abs(value - expected) > rule.tolerance:
                     code = rule.formula_issue if cell.formula else rule.typed_issue
                     ctx.add(code, sheet=card.sheet, cell=cell.ref, value=cell.value,
@@ -528,26 +527,29 @@ def _number_or_none(value: float) -> float | None:
     return None if value != value else value  # converted numbers are floats: NaN or a value
 
 
+def _clean_rows(p: _Prepared, table: str) -> Iterator[tuple[int, int, str, str, int]]:
+    """(index in the table's columns, position in its card, sheet, target, worksheet row)
+    of each of the form's rows without errors."""
+    i, bad = p.start[table], p.ctx.bad_rows
+    for card, rows in p.rows[table]:
+        for position, row in enumerate(rows):
+            if (card.sheet, row.row) not in bad:
+                yield i, position, card.sheet, card.target, row.row
+            i += 1
+
+
 def _clean_data(p: _Prepared, values: dict[str, dict[str, list[Any]]]) -> CardData:
     """The rows without errors, as domain records with their source cells."""
-    ctx = p.ctx
-    program, file, bad = ctx.program, ctx.form.file, ctx.bad_rows
+    program, file = p.ctx.program, p.ctx.form.file
 
     ind = values["indicators"]
     name, unit = ind["name"], ind["unit"]
     past2, past1, goal = ind["past2"], ind["past1"], ind["goal"]
-    indicators = []
-    i = p.start["indicators"]
-    for card, rows in p.rows["indicators"]:
-        sheet, target = card.sheet, card.target
-        for position, row in enumerate(rows):
-            if (sheet, row.row) not in bad:
-                indicators.append(Indicator(
-                    target=target, seq=position + 1, name=name[i], unit=unit[i],
-                    past2=_number_or_none(past2[i]), past1=_number_or_none(past1[i]),
-                    goal=_number_or_none(goal[i]), source=Source(file, sheet, row.row),
-                ))
-            i += 1
+    indicators = tuple(
+        Indicator(target, position + 1, name[i], unit[i], _number_or_none(past2[i]),
+                  _number_or_none(past1[i]), _number_or_none(goal[i]), Source(file, sheet, row))
+        for i, position, sheet, target, row in _clean_rows(p, "indicators")
+    )
 
     act = values["activities"]
     rules = load_rules("activities")
@@ -558,23 +560,16 @@ def _clean_data(p: _Prepared, values: dict[str, dict[str, list[Any]]]) -> CardDa
         amount_columns.append((code, act.get(F.economic_key(code)), float(missing)))
     name, off = act["name"], act.get("off_budget")
     activities = []
-    i = p.start["activities"]
-    for card, rows in p.rows["activities"]:
-        sheet, target = card.sheet, card.target
-        for position, row in enumerate(rows):
-            if (sheet, row.row) not in bad:
-                amounts = {}
-                for code, column, missing in amount_columns:
-                    value = math.nan if column is None else column[i]
-                    amounts[code] = missing if value != value else value
-                off_budget = math.nan if off is None else off[i]
-                activities.append(Activity(
-                    target=target, seq=position + 1, name=name[i], amounts=amounts,
-                    off_budget=0.0 if off_budget != off_budget else off_budget,
-                    source=Source(file, sheet, row.row),
-                ))
-            i += 1
-    return CardData(tuple(indicators), tuple(activities))
+    for i, position, sheet, target, row in _clean_rows(p, "activities"):
+        amounts = {}
+        for code, column, missing in amount_columns:
+            value = math.nan if column is None else column[i]
+            amounts[code] = missing if value != value else value
+        off_budget = math.nan if off is None else off[i]
+        activities.append(Activity(
+            target, position + 1, name[i], amounts,
+            0.0 if off_budget != off_budget else off_budget, Source(file, sheet, row)))
+    return CardData(indicators, tuple(activities))
 
 
 # --- across files ----------------------------------------------------------------------------
