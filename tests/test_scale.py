@@ -130,3 +130,9 @@ def test_bench_runs_file_is_reused_per_inbox_and_kbbxl_commit(
     run("def+dirty")  # uncommitted changes are never reused, nor stored for reuse
     run("def+dirty")
     assert measured == ["kbbxl"] * 4
+    # a job longer than REPEAT_BELOW_S is measured once
+    monkeypatch.setattr(bench_merge, "REPEAT_BELOW_S", 2.0)
+    measured.clear()
+    path.unlink()
+    run("abc")
+    assert measured == ["calamine"] * 2 + ["naive", "kbbxl"]
