@@ -153,7 +153,7 @@ class Book:
     ipt_values: dict[int, list[float]] = field(default_factory=dict)
     department_rows: tuple[int, int] = (0, -1)
     _formats: dict[tuple[str, ...], Any] = field(default_factory=dict)
-    _owners: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _department_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def sheets(self) -> dict[str, str]:
@@ -174,12 +174,12 @@ class Book:
         return program.department(code).name if program.has_department(code) else code
 
     def owner(self, target: str) -> tuple[str, str]:
-        """(name, code) of the department that owns target `target`, looked up once."""
-        found = self._owners.get(target)
-        if found is None:
-            code = self.program.target(target).department
-            found = self._owners[target] = (self.department_name(code), code)
-        return found
+        """(name, code) of the department that owns target `target`."""
+        code = self.program.target(target).department
+        name = self._department_names.get(code)
+        if name is None:
+            name = self._department_names[code] = self.department_name(code)
+        return name, code
 
     # references into the data sheets -----------------------------------------------------
     def ref(self, table: str, key: str, index: int, *, absolute: bool = False) -> str:

@@ -318,10 +318,17 @@ def write_resources(book: Book, ws: Any) -> None:
     text_fmt, lira = book.fmt("cell", "wrap"), book.fmt("cell", "lira")
     first = 3
     totals = [0.0, 0.0, 0.0, 0.0]
+    # Each code's cost in one pass over the activities, summed in their order; a float as
+    # soon as there is an activity, as sum(a.amounts.get(code, 0.0) ...) gives it.
+    costs: dict[str, float] = dict.fromkeys(ECONOMIC_CODES, 0.0 if book.activities else 0)
+    for a in book.activities:
+        for code, amount in a.amounts.items():
+            if code in costs:
+                costs[code] += amount
     for n, (code, name) in enumerate(ECONOMIC_CODES.items()):
         row = first + n
         write_text(ws, row, 0, L["code_label"].format(n=int(code), name=name), text_fmt)
-        cost = sum(a.amounts.get(code, 0.0) for a in book.activities)
+        cost = costs[code]
         ga = float(program.general_administration.get(code, 0.0))
         tr = float(program.transfers.get(code, 0.0))
         values = [cost, ga, tr, cost + ga + tr]
