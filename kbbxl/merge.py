@@ -380,6 +380,7 @@ def write_outputs(result: MergeResult, output: str | Path | None = None, *, forc
     one replaces it atomically, so an interrupted run leaves the old master in place.
     """
     from kbbxl.master import write_master
+    from kbbxl.pool import collector_paused
 
     copies = write_returned_copies(result) if returned else ((), ())
     if strict and not result.valid:
@@ -391,8 +392,9 @@ def write_outputs(result: MergeResult, output: str | Path | None = None, *, forc
         # atomically too: a run killed while copying leaves no half backup to be trusted
         write_atomically(backup, lambda tmp: shutil.copy2(master, tmp))
     statuses = {code: s[:1].upper() + s[1:] for code, s in result.statuses().items()}
-    write_master(master, result.program, result.data, submission_status=statuses,
-                 extra_sheets=extra_sheets(result))
+    with collector_paused():  # ~1,5 million cells at national scale
+        write_master(master, result.program, result.data, submission_status=statuses,
+                     extra_sheets=extra_sheets(result))
     return Outputs(master, backup, *copies)
 
 

@@ -17,8 +17,9 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,21 +64,34 @@ def slim(check: FormCheck) -> FormCheck:
     return replace(check, form=light, sent=check.sent if check.issues else ())
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a bulk step, back as it was afterwards.
+
+    Reading forms and writing the master create millions of small acyclic objects (freed by
+    reference counting); each of them counts towards collections that walk the whole heap,
+    which cost a quarter of such a step's time. Cycles made meanwhile wait until its end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _read_and_check(program: Program, paths: Sequence[Path],
                     progress: Callable[[Path], None] | None = None
                     ) -> tuple[list[FormCheck], float, float]:
     """(slim checks, seconds reading, seconds checking) of some files.
 
-    The cyclic garbage collector is paused for the chunk: reading creates hundreds of
-    thousands of small acyclic objects (freed by reference counting when the chunk's raw
-    forms go), and each of them would otherwise count towards collections that walk the whole
-    heap; the chunk is small (CHUNK_FILES), so whatever cycles it makes wait only until its end.
+    The cyclic garbage collector is paused for the chunk (see collector_paused); the chunk
+    is small (CHUNK_FILES), so the cycles it makes wait only until its end.
     """
     from kbbxl.merge import read_submission
 
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         t0 = time.perf_counter()
         forms = []
         for path in paths:
@@ -88,9 +102,6 @@ def _read_and_check(program: Program, paths: Sequence[Path],
         checks = [slim(c) for c in check_forms(program, forms)]
         del forms
         return checks, t1 - t0, time.perf_counter() - t1
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _start_method() -> str:
@@ -145,26 +156,23 @@ def check_files(program: Program, files: Sequence[Path], progress: Progress | No
         # national scale) frozen, so their collections neither walk nor copy those pages; this
         # process only unpickles results meanwhile (acyclic records it keeps), so its own
         # collector waits too instead of competing with the workers for the CPUs.
-        paused = gc.isenabled()
-        gc.disable()
-        gc.freeze()
-        try:
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                     initargs=(program,)) as executor:
-                futures = {executor.submit(_worker_chunk, part): i
-                           for i, part in enumerate(parts)}
-                for future in as_completed(futures):
-                    checks, r, v = future.result()
-                    results[futures[future]] = checks
-                    read, validate = read + r, validate + v
-                    for check in checks:
-                        done += 1
-                        if progress is not None:
-                            progress(done, len(files), check.file)
-        finally:
-            gc.unfreeze()
-            if paused:
-                gc.enable()
+        with collector_paused():
+            gc.freeze()
+            try:
+                with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                         initargs=(program,)) as executor:
+                    futures = {executor.submit(_worker_chunk, part): i
+                               for i, part in enumerate(parts)}
+                    for future in as_completed(futures):
+                        checks, r, v = future.result()
+                        results[futures[future]] = checks
+                        read, validate = read + r, validate + v
+                        for check in checks:
+                            done += 1
+                            if progress is not None:
+                                progress(done, len(files), check.file)
+            finally:
+                gc.unfreeze()
         wall = time.perf_counter() - t0
         share = read / (read + validate) if read + validate else 1.0
         read, validate = wall * share, wall * (1 - share)

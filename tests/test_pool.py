@@ -67,3 +67,20 @@ def test_chunks_keep_file_order_and_balance() -> None:
     parts = pool.chunks(files, workers=2)
     assert [f for part in parts for f in part] == files
     assert len(parts) >= 8 and max(len(p) for p in parts) <= pool.CHUNK_FILES
+
+
+def test_collector_paused_restores_the_collector_as_it_was() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError), pool.collector_paused():
+        assert not gc.isenabled()
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pool.collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # a caller's own pause is left alone
+    finally:
+        gc.enable()
