@@ -15,6 +15,7 @@ import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -98,7 +99,8 @@ def scan_sheets(path: str | Path, sheets: Iterable[str] | None = None, *,
                 if part not in zf.NameToInfo:
                     continue
                 data = zf.read(part)
-            sheet, needs_strings = _scan_fast(data, name, part, bool(inspected)) or _scan(
+            shaped = inspection.shapes.get(part) if inspection is not None else None
+            sheet, needs_strings = _scan_fast(data, name, part, bool(inspected), shaped) or _scan(
                 io.BytesIO(data), name, part)
             if needs_strings:
                 if strings is None:
@@ -112,19 +114,34 @@ def scan_sheets(path: str | Path, sheets: Iterable[str] | None = None, *,
             zf.close()
 
 
-def _scan_fast(data: bytes, name: str, part: str, well_formed: bool = False
-               ) -> tuple[SheetXml, dict[str, int]] | None:
-    """_scan's answer from byte searches (kbbxl.fastxml); None for a part of another shape."""
+def _scan_fast(data: bytes, name: str, part: str, well_formed: bool = False,
+               shaped: fastxml.Shape | None = None) -> tuple[SheetXml, dict[str, int]] | None:
+    """_scan's answer from byte searches (kbbxl.fastxml); None for a part of another shape.
+    shaped: the part's fastxml.shape(), when the caller has it."""
     if not well_formed and fastxml.parse_error(data) is not None:
         return None  # the element path raises what it raises for a broken part
-    found = fastxml.sheet_cells(data)
+    found = fastxml.sheet_cells(data, shaped)
     if found is None:
         return None
     cells: dict[str, XmlCell] = {}
     string_refs: dict[str, int] = {}
-    for ref, formula, v_text, kind in found[0]:
-        cells[ref] = _xml_cell(ref, formula, v_text, kind, string_refs)
+    for one in found[0]:
+        cell = _XML_CELLS.get(one)
+        if cell is None:
+            ref, formula, v_text, kind = one
+            cell = _xml_cell(ref, formula, v_text, kind, string_refs)
+            if kind != "s":  # a shared-string result is resolved per file
+                if len(_XML_CELLS) >= _XML_CELLS_SIZE:
+                    _XML_CELLS.clear()
+                _XML_CELLS[one] = cell
+        cells[cell.ref] = cell
     return SheetXml(name, part, cells, tuple(found[1]), frozenset(found[2])), string_refs
+
+
+#: XmlCell of a cell found by kbbxl.fastxml: the cards of a form repeat their total formulas,
+#: and most cached totals are alike (bounded: cleared when full)
+_XML_CELLS: dict[fastxml.FoundCell, XmlCell] = {}
+_XML_CELLS_SIZE = 4096
 
 
 def _xml_cell(ref: str, formula: str | None, v_text: str | None, kind: str,
@@ -205,8 +222,20 @@ def _resolve_strings(sheet: SheetXml, refs: dict[str, int], strings: list[str]) 
 # ---------------------------------------------------------------------------- cell findings
 
 
-def _inside(row: int, col: int, areas: list[tuple[int, int, int, int]]) -> bool:
-    return any(r1 <= row <= r2 and c1 <= col <= c2 for r1, c1, r2, c2 in areas)
+@lru_cache(maxsize=4096)
+def _box(area: str) -> tuple[int, int, int, int] | None:
+    """parse_area, None for what is no range; cards repeat their ranges, so kept."""
+    try:
+        return parse_area(area)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=16384)
+def _position(ref: str) -> tuple[int, int] | None:
+    """(row, column) of an A1 address, 1-based; None for another text."""
+    m = CELL_REF.match(ref)
+    return (int(m[2]), col_number(m[1])) if m else None
 
 
 def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
@@ -222,11 +251,19 @@ def cell_findings(
     warning is given. A formula without one, or an error value: an error naming the cell.
     errors=False leaves error values to the caller (the checks report them per column).
     """
-    areas = [parse_area(a) for a in input_areas]
+    areas = [_box(a) or parse_area(a) for a in input_areas]  # parse_area raises for no range
     found: list[Finding] = []
+    if not areas:
+        return found
     for ref, cell in sheet.cells.items():
-        m = CELL_REF.match(ref)
-        if not m or not _inside(int(m[2]), col_number(m[1]), areas):
+        at = _position(ref)
+        if at is None:
+            continue
+        row, col = at
+        for r1, c1, r2, c2 in areas:
+            if r1 <= row <= r2 and c1 <= col <= c2:
+                break
+        else:
             continue
         if cell.error:
             if errors:
@@ -238,11 +275,8 @@ def cell_findings(
                 finding("formula-cached", sheet.name, ref, cell.formula, cached=cell.cached)
             )
     for merged in sheet.merged:
-        try:
-            box = parse_area(merged)
-        except ValueError:
-            continue
-        if any(_overlaps(box, a) for a in areas):
+        box = _box(merged)
+        if box is not None and any(_overlaps(box, a) for a in areas):
             top_left = merged.split(":")[0].replace("$", "")
             found.append(finding("merged-input", sheet.name, top_left, merged))
     rows = sorted(r for r in sheet.hidden_rows if any(a[0] <= r <= a[2] for a in areas))
@@ -276,7 +310,7 @@ def checked_text(rows: Iterable[RawRow], sheet: str) -> list[Finding]:
                 found.append(finding("text-too-long", sheet, cell.ref, value[:40] + "...",
                                      length=len(value)))
                 row.cells[key] = replace(cell, value=value[:EXCEL_CELL_LIMIT])
-            elif has_control_characters(value):
+            elif not value.isprintable() and has_control_characters(value):  # printable: none
                 found.append(finding("control-characters", sheet, cell.ref,
                                      clean_text(value)))
     return found

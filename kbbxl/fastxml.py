@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 import xml.parsers.expat
+from typing import NamedTuple
 
 MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -60,10 +61,18 @@ _ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?(<)[A-Za-z_][^>]*>")
 _BREAKS = (b"\t", b"\n", b"\r")
 
 
-def shape(data: bytes) -> tuple[bytes, bool] | None:
-    """(namespace of the part's unprefixed elements, b"" for none; whether a tab or a line
-    break occurs from the root element on) when byte searches read the well-formed part as a
-    parser would; None for a part of any other shape."""
+class Shape(NamedTuple):
+    """What shape() finds in a part in the shape the byte searches read."""
+
+    namespace: bytes  # of its unprefixed elements; b"" for none
+    breaks: bool  # a tab or a line break occurs from the root element on
+    odd_types: bool  # a cell type may be written otherwise than ' t="..."'
+    error_types: bool  # a cell may be typed as an error value (' t="e"' on one line)
+
+
+def shape(data: bytes) -> Shape | None:
+    """The Shape of a well-formed part when byte searches read it as a parser would; None for
+    a part of any other shape."""
     if data.startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in data[:4]:
         return None  # UTF-16/32
     if data.startswith(b"\xef\xbb\xbf"):
@@ -74,44 +83,74 @@ def shape(data: bytes) -> tuple[bytes, bool] | None:
     root = _ROOT.match(data)
     if root is None:
         return None
+    body = root.start(1)
     # spreadsheet programs write a part on one line, with a break after the declaration at most
-    breaks = any(data.find(b, root.start(1)) >= 0 for b in _BREAKS)
-    if _unusual(data, breaks):
+    breaks = any(data.find(b, body) >= 0 for b in _BREAKS)
+    if _unusual(data, breaks, body):
         return None
-    declared = _DEFAULT_NS.findall(data)
-    if not declared:
-        return b"", breaks
     in_root = _DEFAULT_NS.findall(root.group(0))
-    if len(declared) > 1 or not in_root:
-        return None  # a default namespace that changes inside the part
-    return in_root[0], breaks
+    # declarations beyond the root's start tag are rare: only then is the whole part searched
+    declared = _DEFAULT_NS.findall(data) if data.find(b"xmlns", root.end()) >= 0 else in_root
+    namespace = b""
+    if declared:
+        if len(declared) > 1 or not in_root:
+            return None  # a default namespace that changes inside the part
+        namespace = in_root[0]
+    if breaks:
+        return Shape(namespace, True, _ODD_TYPE.search(data) is not None, True)
+    marks = _TYPE_MARKS.findall(data)  # few: one per odd type or error type
+    return Shape(namespace, False, any(marks), not all(marks))
 
 
-def _unusual(data: bytes, breaks: bool) -> bool:
-    """Whether _UNUSUAL finds something; searched for only when a cheaper search finds what
-    each of its matches holds: "<!", a "<?" besides the declaration, a prefix, a break."""
-    pi = data.find(b"<?")
-    if (breaks or b"<!" in data or _PREFIXED.search(data) is not None
-            or (pi >= 0 and (data[pi:pi + 6] != b"<?xml " or data.find(b"<?", pi + 2) >= 0))):
+_PLAIN_HEAD = re.compile(rb"\s*(?:<\?xml\s[^>]*\?>\s*)?")
+
+
+def _unusual(data: bytes, breaks: bool, body: int) -> bool:
+    """Whether _UNUSUAL finds something in a part whose root element starts at `body`;
+    searched for only when a cheaper search finds what each of its matches holds: "<!" or
+    "<?" in the body, a declaration that is not one, a prefix, a tab or a line break."""
+    if (breaks or _follows(data, b"!", b"<", body) or _follows(data, b"?", b"<", body)
+            or _PLAIN_HEAD.fullmatch(data, 0, body) is None
+            or _PREFIXED.search(data) is not None):
         return _UNUSUAL.search(data) is not None
     return False
+
+
+def _follows(data: bytes, mark: bytes, before: bytes, start: int = 0) -> bool:
+    """Whether `before` + `mark` occurs from `start`, found through the rare byte `mark`
+    (a search for one byte is several times faster than for two)."""
+    i = data.find(mark, start)
+    for _ in range(16):
+        if i < 0:
+            return False
+        if data.endswith(before, 0, i):
+            return True
+        i = data.find(mark, i + 1)
+    return data.find(before + mark, start) >= 0  # not so rare here
 
 
 #: a cell type written otherwise than ` t="value"`, the spelling the counts below look for:
 #: spaces around "=", single quotes, a character reference first, a tab or break before t
 _ODD_TYPE = re.compile(rb"\st(?:\s+=|=\s|='|=\"&)|[\t\r\n]t=")
-_ODD_TYPE_ON_ONE_LINE = re.compile(rb" t(?: |= |='|=\"&)")
+#: on one line: an odd type (the group) or an error type (no group)
+_TYPE_MARKS = re.compile(rb" t(?:( |= |='|=\"&)|=\"e\")")
 _SINGLE_QUOTED = re.compile(rb"=\s*'")
 
 
-def _odd_types(data: bytes, breaks: bool) -> bool:
-    """True when a cell's type may be written in a way the byte counts would miss."""
-    return (_ODD_TYPE if breaks else _ODD_TYPE_ON_ONE_LINE).search(data) is not None
-
-
 def _single_quoted(data: bytes) -> bool:
-    """True when an attribute may be single-quoted (a ' t="s"' could sit inside its value)."""
-    return b"'" in data and _SINGLE_QUOTED.search(data) is not None
+    """True when an attribute may be single-quoted (a ' t="s"' could sit inside its value):
+    "=", white space and "'", looked for from the few "'" of a part."""
+    i = data.find(b"'")
+    for _ in range(16):
+        if i < 0:
+            return False
+        j = i
+        while j and data[j - 1] in b" \t\n\r\f\v":
+            j -= 1
+        if j and data[j - 1] == ord("="):
+            return True
+        i = data.find(b"'", i + 1)
+    return _SINGLE_QUOTED.search(data) is not None
 
 
 def _text(raw: bytes) -> str:
@@ -142,20 +181,20 @@ _SI = re.compile(rb"<si[\s>/]")
 _STRING_INDEX = re.compile(rb"<c [^>]* t=\"s\"[^>]*(?<!/)><v>(\d+)</v>")
 
 
-def string_stats(data: bytes) -> tuple[int, int] | None:
+def string_stats(data: bytes, shaped: Shape | None = None) -> tuple[int, int] | None:
     """(shared strings defined, largest shared-string index used by a cell) of a well-formed
     part; -1 when no cell uses one. None: a part of another shape, or a string cell that is
-    not plain (e.g. an empty or non-numeric index): the element path decides."""
-    found = shape(data)
+    not plain (e.g. an empty or non-numeric index): the element path decides. shaped: the
+    part's shape(), when the caller has it."""
+    found = shaped or shape(data)
     if found is None:
         return None
-    namespace, breaks = found
-    if namespace != MAIN_NS:
+    if found.namespace != MAIN_NS:
         return 0, -1  # its unprefixed elements are no spreadsheet cells or strings
-    strings = len(_SI.findall(data))
+    strings = len(_SI.findall(data)) if b"<si" in data else 0
     if b"<c " not in data and b"<c>" not in data and b"<c/" not in data:
         return strings, -1  # no cell at all (in this shape no tab or break follows "<c")
-    if _odd_types(data, breaks):
+    if found.odd_types:
         return None
     n = data.count(b' t="s"')
     if not n:
@@ -163,7 +202,7 @@ def string_stats(data: bytes) -> tuple[int, int] | None:
     indexes = _STRING_INDEX.findall(data)
     if len(indexes) != n or _single_quoted(data):
         return None  # a string cell the search missed, or ' t="s"' inside another value
-    return strings, max(int(i) for i in indexes)
+    return strings, max(map(int, indexes))
 
 
 # --- formulas, error values, merged ranges, hidden rows (scan_sheets) -----------------------------
@@ -183,21 +222,21 @@ _ATTRIBUTES_TO_END = rb"((?:\s+[\w.:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*/?>"
 _ROW = re.compile(rb"<row" + _ATTRIBUTES_TO_END)
 _MERGE = re.compile(rb"<mergeCell" + _ATTRIBUTES_TO_END)
 _PLAIN_MERGE = re.compile(rb"<mergeCell ref=\"([^\"&]*)\"/>")
+#: every start tag, however written, of a part on one line
+_ROW_START = re.compile(rb"<row[ >/]")
+_MERGE_START = re.compile(rb"<mergeCell[ >/]")
 
 
-def _start_tags(data: bytes, name: bytes) -> int:
-    """How many elements `name` a part on one line holds."""
-    return sum(data.count(b"<" + name + end) for end in (b" ", b">", b"/"))
-
-
-def sheet_cells(data: bytes) -> tuple[list[FoundCell], list[str], set[int]] | None:
+def sheet_cells(data: bytes, shaped: Shape | None = None
+                ) -> tuple[list[FoundCell], list[str], set[int]] | None:
     """Cells holding a formula or an error value, merged ranges and hidden rows of a
-    well-formed sheet part, in document order; None when the part is not plain."""
+    well-formed sheet part, in document order; None when the part is not plain. shaped: the
+    part's shape(), when the caller has it."""
     # like the element path, cells are known by their local name, whatever the namespace
-    found = shape(data)
-    if found is None or found[1] or _odd_types(data, False):
+    found = shaped or shape(data)
+    if found is None or found.breaks or found.odd_types:
         return None  # a tab or break inside the part, or an odd cell type: not plain
-    cells = _plain_formula_cells(data)
+    cells = None if found.error_types else _plain_formula_cells(data)
     if cells is None:
         cells = _formula_and_error_cells(data)
         if cells is None:
@@ -205,7 +244,7 @@ def sheet_cells(data: bytes) -> tuple[list[FoundCell], list[str], set[int]] | No
     hidden = set()
     if b"hidden" in data:
         rows = _ROW.findall(data)
-        if len(rows) != _start_tags(data, b"row"):
+        if len(rows) != len(_ROW_START.findall(data)):
             return None
         for attrs in rows:
             if b"hidden" in attrs:
@@ -214,40 +253,66 @@ def sheet_cells(data: bytes) -> tuple[list[FoundCell], list[str], set[int]] | No
                 if values.get("hidden") in ("1", "true") and r.isdigit():
                     hidden.add(int(r))
     merged: list[str] = []
-    if b"<mergeCell" in data:
-        count = _start_tags(data, b"mergeCell")
-        merged = [r.decode("utf-8") for r in _PLAIN_MERGE.findall(data)]
+    at = data.find(b"<mergeCell")  # the searches below start there
+    count = len(_MERGE_START.findall(data, at)) if at >= 0 else 0
+    if count:
+        merged = [r.decode("utf-8") for r in _PLAIN_MERGE.findall(data, at)]
         if len(merged) != count:
-            tags = _MERGE.findall(data)
+            tags = _MERGE.findall(data, at)
             if len(tags) != count:
                 return None
             merged = [_attributes(attrs).get("ref", "") for attrs in tags]
     return cells, merged, hidden
 
 
+#: FoundCell of a formula cell's bytes as _FORMULA_CELL finds them: the cards of a form repeat
+#: their total formulas, and most cached totals are alike (bounded: cleared when full)
+_FOUND: dict[tuple[bytes, ...], FoundCell] = {}
+_FOUND_SIZE = 4096
+
+
 def _plain_formula_cells(data: bytes) -> list[FoundCell] | None:
-    """The common case, found from each formula back to its cell: no error values, every
-    formula in a plain cell."""
-    if b't="e"' in data:
+    """The common case: every formula in a plain cell, found by one search from the first
+    formula's cell on (error values are the caller's)."""
+    at = data.find(b"<f")  # "<f" followed by a letter is another element (<formula1>)
+    while at >= 0 and _FORMULA.match(data, at) is None:
+        at = data.find(b"<f", at + 2)
+    if at < 0:
+        return []
+    first = data.rfind(b"<c ", 0, at)
+    if first < 0:
+        return None
+    found = _FORMULA_CELL.findall(data, first)
+    # each cell found holds one formula: as many as there are formulas means all of them
+    if len(found) != len(_FORMULA.findall(data, first)):
         return None
     cells = []
-    for f in _FORMULA.finditer(data):
-        start = data.rfind(b"<c ", 0, f.start())
-        m = _FORMULA_CELL.match(data, start) if start >= 0 else None
-        if m is None or m.end(2) + 1 != f.start():
-            return None  # a formula outside a plain cell
-        ref, attrs, closing, f_raw, v_raw = m.groups()
-        kind = "n"
-        if b"t" in attrs:  # s="12" has none; t="str" (a text result) does
-            if b"'" in attrs:
+    for raw in found:
+        cell = _FOUND.get(raw)
+        if cell is None:
+            cell = _formula_cell(*raw)
+            if cell is None:
                 return None
-            t = _KIND.search(attrs)
-            kind = (_text(t.group(1)) if t else "") or "n"
-        if b"&" in ref:
-            return None
-        formula = "" if closing == b"/>" else _text(f_raw)
-        cells.append((ref.decode("utf-8"), formula, _text(v_raw) if v_raw else None, kind))
+            if len(_FOUND) >= _FOUND_SIZE:
+                _FOUND.clear()
+            _FOUND[raw] = cell
+        cells.append(cell)
     return cells
+
+
+def _formula_cell(ref: bytes, attrs: bytes, closing: bytes, f_raw: bytes, v_raw: bytes
+                  ) -> FoundCell | None:
+    """A formula cell from the groups of _FORMULA_CELL; None for one of another shape."""
+    kind = "n"
+    if b"t" in attrs:  # s="12" has none; t="str" (a text result) does
+        if b"'" in attrs:
+            return None
+        t = _KIND.search(attrs)
+        kind = (_text(t.group(1)) if t else "") or "n"
+    if b"&" in ref:
+        return None
+    formula = "" if closing == b"/>" else _text(f_raw)
+    return ref.decode("utf-8"), formula, _text(v_raw) if v_raw else None, kind
 
 
 def _cell_start(data: bytes, pos: int) -> int:

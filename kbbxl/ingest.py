@@ -19,7 +19,7 @@ import python_calamine
 from kbbxl import cellscan, form
 from kbbxl.cellscan import SheetXml, XmlCell, scan_sheets
 from kbbxl.model import CodeError, canonical_target_code
-from kbbxl.raw import Cell, Finding, RawCard, RawForm, RawRow
+from kbbxl.raw import Cell, Finding, RawCard, RawForm, RawRow, new_cell
 from kbbxl.safety import Inspection, finding
 
 
@@ -41,11 +41,19 @@ class Grid(list):  # type: ignore[type-arg]
         cell for each search was most of the time of reading a form."""
         if self._anchors is None:
             index: dict[str, list[tuple[int, int]]] = {}
+            keys = _ANCHOR_KEYS
+            if len(keys) > _MEMO_SIZE:
+                keys.clear()
             for r, row in enumerate(self):
-                for c in range(min(_ANCHOR_SCAN_COLS, len(row))):
-                    v = row[c]
+                left = row[:_ANCHOR_SCAN_COLS]
+                if left.count("") == len(left):
+                    continue  # a spare row
+                for c, v in enumerate(left):
                     if isinstance(v, str) and v:
-                        index.setdefault(form.anchor_key(v), []).append((r, c))
+                        key = keys.get(v)
+                        if key is None:
+                            key = keys[v] = form.anchor_key(v)
+                        index.setdefault(key, []).append((r, c))
             self._anchors = index
         return self._anchors
 
@@ -60,6 +68,24 @@ class Grid(list):  # type: ignore[type-arg]
 
 
 _A1 = re.compile(r"[A-Z]{1,3}(\d+)")
+
+#: form.anchor_key of texts seen, and the form's column classifiers' answers: every card of
+#: every form repeats its labels and titles (bounded: cleared when full)
+_ANCHOR_KEYS: dict[str, str] = {}
+_CLASSES: dict[tuple[Any, type, Any], str | None] = {}
+_MEMO_SIZE = 50_000
+
+
+def _classified(classify: Any, text: Any) -> str | None:
+    # the type is part of the key: 1, 1.0 and True are equal keys but different texts
+    key = (classify, type(text), text)
+    found = _CLASSES.get(key, _CLASSES)
+    if found is _CLASSES:
+        if len(_CLASSES) > _MEMO_SIZE:
+            _CLASSES.clear()
+        found = _CLASSES[key] = classify(text)
+    return found  # type: ignore[return-value]
+
 
 # How far from the top and the left the reader looks for header labels and table anchors.
 _HEADER_SCAN_ROWS = 30
@@ -99,13 +125,15 @@ def _at(grid: Grid, r: int, c: int) -> Any:
 
 
 def _cell(grid: Grid, r: int, c: int) -> Cell:
-    ref = _ref(r, c)
-    x = grid.xml.get(ref)
+    return _make_cell(grid.xml, _ref(r, c), _at(grid, r, c))
+
+
+def _make_cell(xml: dict[str, XmlCell], ref: str, value: Any) -> Cell:
+    x = xml.get(ref)
     if x is None:
-        return Cell(_at(grid, r, c), ref)
+        return Cell(value, ref)
     # calamine shows an error value as an empty cell; the sheet XML says which error it was.
-    value = None if x.error else _at(grid, r, c)
-    return Cell(value, ref, formula=x.formula, error=x.error)
+    return Cell(None if x.error else value, ref, formula=x.formula, error=x.error)
 
 
 def _is_blank(v: Any) -> bool:
@@ -153,10 +181,13 @@ def _columns(grid: Grid, rows: Sequence[int], classify: Any) -> tuple[dict[str, 
     cols: dict[str, int] = {}
     titles: dict[int, str] = {}
     width = max((len(grid[r]) for r in rows), default=0)
+    title_rows = [grid[r] if 0 <= r < len(grid) else [] for r in reversed(rows)]
     for c in range(width):
-        for r in reversed(rows):
-            text = _at(grid, r, c)
-            key = classify(text)
+        for row in title_rows:
+            text = row[c] if c < len(row) else None
+            if text == "":  # as _at
+                text = None
+            key = _classified(classify, text)
             if key is not None and key not in cols:
                 cols[key] = c
                 titles[c] = str(text)
@@ -166,23 +197,50 @@ def _columns(grid: Grid, rows: Sequence[int], classify: Any) -> tuple[dict[str, 
 
 def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str]) -> list[RawRow]:
     out = []
-    content = [c for k, c in cols.items() if k not in skip]
-    errors = grid.error_rows() if grid.xml else set()
+    columns = [(key, c, _col_name(c), key in skip) for key, c in cols.items()]
+    content = [c for _key, c, _letters, skipped in columns if not skipped]
+    # content columns side by side (as in every form): a row whose slice of them holds empty
+    # texts only is blank, told in C
+    lo, hi = (min(content), max(content) + 1) if content else (0, 0)
+    side_by_side = hi - lo == len(content)
+    xml = grid.xml
+    errors = grid.error_rows() if xml else set()
+    height = len(grid)
+    width = max(cols.values(), default=-1) + 1
     for r in range(first, stop):
-        row = grid[r] if r < len(grid) else []
+        row = grid[r] if r < height else []
         if r not in errors:
             # blank without building its cells (most rows of a form are spare rows)
+            if side_by_side:
+                part = row[lo:hi]
+                if part.count("") == len(part):
+                    continue
             for c in content:
                 v = row[c] if c < len(row) else None
                 if v is not None and v != "" and not (isinstance(v, str) and not v.strip()):
                     break
             else:
                 continue
-        cells = {k: _cell(grid, r, c) for k, c in cols.items()}
-        if all(_is_blank(cell.value) and not cell.error
-               for k, cell in cells.items() if k not in skip):
-            continue  # an empty row (numbering and a formula total do not make it a row)
-        out.append(RawRow(r + 1, cells))
+        if len(row) < width:
+            row = row + [None] * (width - len(row))
+        number = str(r + 1)
+        cells = {}
+        empty = True  # numbering and a formula total do not make a row
+        for key, c, letters, skipped in columns:
+            v = row[c]
+            if v == "":  # as _value: calamine's empty text is no value
+                v = None
+            ref = letters + number
+            x = xml.get(ref)
+            if x is None:
+                cell = new_cell(v, ref)
+            else:  # as _make_cell
+                cell = new_cell(None if x.error else v, ref, x.formula, x.error)
+            cells[key] = cell
+            if empty and not skipped and (cell.error or not _is_blank(cell.value)):
+                empty = False
+        if not empty:
+            out.append(RawRow(r + 1, cells))
     return out
 
 
@@ -309,7 +367,7 @@ def read_form(path: str | Path, *, inspected: bool | Inspection = False) -> RawF
 
 def _grid(wb: python_calamine.CalamineWorkbook, name: str) -> Grid:
     sheet = wb.get_sheet_by_name(name)
-    return Grid([list(r) for r in sheet.to_python(skip_empty_area=False)])
+    return Grid(sheet.to_python(skip_empty_area=False))  # a new list of row lists
 
 
 def _read_workbook(wb: python_calamine.CalamineWorkbook, result: RawForm,

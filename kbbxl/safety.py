@@ -138,8 +138,10 @@ class Inspection:
     #: sheet name -> zip part of its XML, when the file is a spreadsheet
     sheets: dict[str, str] = field(default_factory=dict)
     #: the sheet parts as read and checked here, so that kbbxl.cellscan does not decompress
-    #: them again (up to _KEEP_BYTES in all; a part not kept is read from the file)
+    #: them again (up to _KEEP_BYTES in all; a part not kept is read from the file), and the
+    #: fastxml.shape of those in the shape its byte searches read
     parts: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    shapes: dict[str, fastxml.Shape] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def readable(self) -> bool:
@@ -241,7 +243,7 @@ def _inspect_zip(path: Path, limits: Limits, result: Inspection) -> None:
             add(finding("entry-corrupt", entry=stats.string_part or "xl/sharedStrings.xml",
                         reason="hücrelerin andığı metinler eksik"))
             return
-        _check_workbook_part(zf, set(names), result, limits, kept)
+        _check_workbook_part(zf, set(names), result, limits, kept, stats.shapes)
 
 
 @dataclass
@@ -252,6 +254,7 @@ class _Stats:
     string_part: str = ""
     max_string_index: int = -1
     kept_bytes: int = 0
+    shapes: dict[str, fastxml.Shape] = field(default_factory=dict)  # of the parts read
 
 
 #: how much of the parts read inspect_file keeps for the sheet scan (a real form: ~1-2 MB)
@@ -326,7 +329,11 @@ def _read_xml_fast(data: bytes, info: zipfile.ZipInfo, stats: _Stats) -> tuple[s
         return ("unsafe-xml", "DTD/varlık tanımı")
     if error is not None:
         return ("entry-corrupt", f"bozuk XML: {error}")
-    found = fastxml.string_stats(data)
+    shaped = fastxml.shape(data)
+    if shaped is None:
+        return _SLOW
+    stats.shapes[info.filename] = shaped
+    found = fastxml.string_stats(data, shaped)
     if found is None:
         return _SLOW
     strings, max_index = found
@@ -352,7 +359,7 @@ def local_name(tag: str) -> str:
 
 def _check_workbook_part(
     zf: zipfile.ZipFile, names: set[str], result: Inspection, limits: Limits,
-    kept: dict[str, bytes],
+    kept: dict[str, bytes], shapes: dict[str, fastxml.Shape],
 ) -> None:
     """Find the main part through _rels/.rels and tell a spreadsheet from other documents."""
     add = result.findings.append
@@ -388,13 +395,14 @@ def _check_workbook_part(
         add(finding("entry-corrupt", entry=missing[0], reason="bölüm dosyada yok"))
         return
     for sheet, part in parts.items():
-        rows, cols, far = sheet_extent(read(part))
+        rows, cols, far = sheet_extent(read(part), shapes.get(part))
         if rows * cols > limits.max_sheet_cells:
             add(finding("sheet-too-large", sheet, far, far))
             return
     result.workbook_part = target
     result.sheets = parts
     result.parts = {part: kept[part] for part in parts.values() if part in kept}
+    result.shapes = {part: shapes[part] for part in result.parts if part in shapes}
     result.macros = (
         _SPREADSHEET_TYPES[content_type]
         or any(n.lower().endswith("vbaproject.bin") for n in names)
@@ -405,10 +413,13 @@ def _check_workbook_part(
 
 
 #: a cell with content as spreadsheet programs write it: r first, the content right after
-_PLAIN_VALUE_CELL = re.compile(rb"<c r=\"([A-Z]{1,3})(\d{1,7})\"[^>]*(?<!/)>(?=<(?:v|is|f)[\s>/])")
+#: (possessive: giving back a character before the ">" can never make it match, and the
+#: search would try that for every empty cell)
+_PLAIN_VALUE_CELL = re.compile(rb"<c r=\"([A-Z]{1,3})(\d{1,7})\"[^>]*+(?<!/)>(?=<(?:v|is|f)[\s>/])")
 
 
-def _plain_value_cells(data: bytes) -> list[tuple[bytes, bytes]] | None:
+def _plain_value_cells(data: bytes, shaped: fastxml.Shape | None = None
+                       ) -> list[tuple[bytes, bytes]] | None:
     """(column, row) of every cell of a well-formed sheet part that holds a value, formula or
     inline text, from one search; None unless the part is written as spreadsheet programs
     write it (kbbxl.fastxml.shape, on one line) and every cell that has content is found.
@@ -417,18 +428,19 @@ def _plain_value_cells(data: bytes) -> list[tuple[bytes, bytes]] | None:
     a closing tag of its own: as many cells found as closing tags means every cell with
     content (or even without) was found.
     """
-    found = fastxml.shape(data)
-    if found is None or found[1] or b"</c " in data:
+    found = shaped or fastxml.shape(data)
+    if found is None or found.breaks or b"</c " in data:
         return None
     cells = _PLAIN_VALUE_CELL.findall(data)
     return cells if len(cells) == data.count(b"</c>") else None
 
 
-def sheet_extent(data: bytes) -> tuple[int, int, str]:
+def sheet_extent(data: bytes, shaped: fastxml.Shape | None = None) -> tuple[int, int, str]:
     """(rows, columns, farthest cell) of the box from A1 to the cells of a sheet part that
-    hold a value, formula or inline text (what a reader allocates); (0, 0, "") when none."""
+    hold a value, formula or inline text (what a reader allocates); (0, 0, "") when none.
+    shaped: the part's fastxml.shape(), when the caller has it."""
     max_row = max_col = 0
-    plain = _plain_value_cells(data)
+    plain = _plain_value_cells(data, shaped)
     if plain is not None:
         # one search instead of one match object per cell
         if plain:

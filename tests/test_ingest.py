@@ -217,3 +217,17 @@ def test_any_fill_reads_back_exactly(tmp_path_factory, program, indicators, acti
     numbers = [v for a in activities for k, v in a.items()
                if k != "name" and isinstance(v, int | float)]
     assert card.totals.value("total") == pytest.approx(sum(numbers))
+
+
+@pytest.mark.parametrize("args", [(1.0, "D12"), ("metin", "B3", None, None),
+                                  (None, "G40", "=SUM(C40:F40)", "#REF!")])
+def test_the_readers_cell_constructor_makes_the_same_frozen_cell(args):
+    import dataclasses
+
+    from kbbxl.raw import Cell, new_cell
+
+    made, plain = new_cell(*args), Cell(*args)
+    assert made == plain and hash(made) == hash(plain) and repr(made) == repr(plain)
+    assert vars(made) == vars(plain)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.value = 2  # type: ignore[misc]
