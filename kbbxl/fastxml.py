@@ -178,7 +178,12 @@ def _attributes(tag: bytes) -> dict[str, str]:
 # --- shared-string references (inspect_file) ----------------------------------------------------
 
 _SI = re.compile(rb"<si[\s>/]")
-_STRING_INDEX = re.compile(rb"<c [^>]* t=\"s\"[^>]*(?<!/)><v>(\d+)</v>")
+#: (a possessive repeat where giving back a character can never make the rest match: the
+#: searches below would try that at every cell)
+_STRING_INDEX = re.compile(rb"<c [^>]* t=\"s\"[^>]*+(?<!/)><v>(\d++)</v>")
+#: the same where t is the cell's last attribute, as spreadsheet programs write it (no search
+#: back through the attributes for it)
+_STRING_INDEX_LAST = re.compile(rb"<c [^>]*+(?<= t=\"s\")><v>(\d++)</v>")
 
 
 def string_stats(data: bytes, shaped: Shape | None = None) -> tuple[int, int] | None:
@@ -199,7 +204,9 @@ def string_stats(data: bytes, shaped: Shape | None = None) -> tuple[int, int] | 
     n = data.count(b' t="s"')
     if not n:
         return strings, -1
-    indexes = _STRING_INDEX.findall(data)
+    indexes = _STRING_INDEX_LAST.findall(data)
+    if len(indexes) != n:
+        indexes = _STRING_INDEX.findall(data)
     if len(indexes) != n or _single_quoted(data):
         return None  # a string cell the search missed, or ' t="s"' inside another value
     return strings, max(map(int, indexes))
@@ -212,7 +219,7 @@ FoundCell = tuple[str, str | None, str | None, str]
 
 #: a formula cell as Excel, LibreOffice and xlsxwriter write it (r first, no error value)
 _FORMULA_CELL = re.compile(
-    rb"<c r=\"([^\"]*)\"([^>]*)><f(?: [^>]*?)?(/>|>([^<]*)</f>)(?:<v>([^<]*)</v>|<v/>)?</c>"
+    rb"<c r=\"([^\"]*+)\"([^>]*+)><f(?: [^>]*?)?(/>|>([^<]*+)</f>)(?:<v>([^<]*+)</v>|<v/>)?</c>"
 )
 _FORMULA = re.compile(rb"<f[\s>/]")
 _ERROR_CELL = re.compile(rb"<c [^>]* t=\"e\"")

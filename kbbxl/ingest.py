@@ -197,13 +197,16 @@ def _columns(grid: Grid, rows: Sequence[int], classify: Any) -> tuple[dict[str, 
 
 def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str]) -> list[RawRow]:
     out = []
-    columns = [(key, c, _col_name(c), key in skip) for key, c in cols.items()]
-    content = [c for _key, c, _letters, skipped in columns if not skipped]
+    xml = grid.xml
+    # the columns holding a formula or an error value somewhere (a card's total column)
+    marked = {ref.rstrip("0123456789") for ref in xml}
+    columns = [(key, c, _col_name(c), key in skip, _col_name(c) in marked)
+               for key, c in cols.items()]
+    content = [c for _key, c, _letters, skipped, _marked in columns if not skipped]
     # content columns side by side (as in every form): a row whose slice of them holds empty
     # texts only is blank, told in C
     lo, hi = (min(content), max(content) + 1) if content else (0, 0)
     side_by_side = hi - lo == len(content)
-    xml = grid.xml
     errors = grid.error_rows() if xml else set()
     height = len(grid)
     width = max(cols.values(), default=-1) + 1
@@ -226,12 +229,12 @@ def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str
         number = str(r + 1)
         cells = {}
         empty = True  # numbering and a formula total do not make a row
-        for key, c, letters, skipped in columns:
+        for key, c, letters, skipped, in_xml in columns:
             v = row[c]
             if v == "":  # as _value: calamine's empty text is no value
                 v = None
             ref = letters + number
-            x = xml.get(ref)
+            x = xml.get(ref) if in_xml else None
             if x is None:
                 cell = new_cell(v, ref)
             else:  # as _make_cell
@@ -292,9 +295,9 @@ def read_card(
         findings.append(finding("anchor-missing", sheet, "", anchor=act_lab["name"]))
     else:
         h1 = act[0]
-        two = any(str(k).startswith("ec") for k in
-                  (form.classify_activity_header(v) for v in (grid[h1 + 1] if h1 + 1 < len(grid)
-                                                              else [])))
+        below = grid[h1 + 1] if h1 + 1 < len(grid) else []
+        two = any(str(_classified(form.classify_activity_header, v)).startswith("ec")
+                  for v in below)
         title_rows = [h1, h1 + 1] if two else [h1]
         cols, act_titles = _columns(grid, title_rows, form.classify_activity_header)
         for k in ("seq", "name", "total"):

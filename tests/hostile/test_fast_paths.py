@@ -178,6 +178,8 @@ MISLEADING: dict[str, tuple[Any, str | None]] = {
         lambda b: _cell(b, '<c r="{ref}"\tt="s"><v>999999</v></c>'), "entry-corrupt"),
     "string-type-with-a-tab-before-the-equals": (
         lambda b: _cell(b, '<c r="{ref}" t\t="s"><v>999999</v></c>'), "entry-corrupt"),
+    "string-type-before-the-style": (
+        lambda b: _cell(b, '<c r="{ref}" t="s" s="1"><v>999999</v></c>'), "entry-corrupt"),
     "string-type-inside-another-attribute": (
         lambda b: _cell(b, '<c r="{ref}" x=\' t="s"\'><v>999999</v></c>'), None),
     "empty-string-cell-before-a-value": (
