@@ -24,7 +24,7 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from kbbxl import fastxml
+from kbbxl import fastxml, zipentry
 from kbbxl.raw import Finding
 from kbbxl.report import ERROR, display_value, issue_type
 from kbbxl.resources import load_toml
@@ -197,7 +197,8 @@ def _describe(head: bytes, path: Path) -> str:
 def _inspect_zip(path: Path, limits: Limits, result: Inspection) -> None:
     add = result.findings.append
     try:
-        zf = zipfile.ZipFile(path)
+        raw = path.read_bytes()  # within max_file_bytes; entries are read from these bytes
+        zf = zipfile.ZipFile(io.BytesIO(raw))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, struct.error,
             NotImplementedError, UnicodeDecodeError, OSError):
         add(finding("zip-truncated"))
@@ -235,7 +236,7 @@ def _inspect_zip(path: Path, limits: Limits, result: Inspection) -> None:
         stats = _Stats()
         kept: dict[str, bytes] = {}
         for info in infos:
-            problem = _read_entry(zf, info, stats, kept)
+            problem = _read_entry(zf, raw, info, stats, kept)
             if problem:
                 add(finding(problem[0], entry=info.filename, reason=problem[1]))
                 return
@@ -262,10 +263,11 @@ _KEEP_BYTES = 64 * 1024 * 1024
 
 
 def _read_entry(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, stats: _Stats, kept: dict[str, bytes]
+    zf: zipfile.ZipFile, raw: bytes, info: zipfile.ZipInfo, stats: _Stats,
+    kept: dict[str, bytes],
 ) -> tuple[str, str] | None:
-    """(code, reason) when the entry cannot be read cleanly, else None. An XML part read
-    cleanly goes to `kept` while they hold less than _KEEP_BYTES."""
+    """(code, reason) when the entry of zip `zf` (whose file is `raw`) cannot be read cleanly,
+    else None. An XML part read cleanly goes to `kept` while they hold less than _KEEP_BYTES."""
     if not info.filename:
         return ("entry-corrupt", "adı olmayan bölüm")
     if info.filename.endswith("/"):  # a folder entry
@@ -273,7 +275,10 @@ def _read_entry(
     is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
     try:
         if is_xml:
-            data = zf.read(info)  # within the limits checked above; the CRC is checked here
+            # within the limits checked above; the CRC is checked here
+            data = zipentry.read_entry(raw, info)
+            if data is None:
+                data = zf.read(info)
             problem = _read_xml_fast(data, info, stats)
             if problem == _SLOW:
                 problem = _read_xml_slow(data, info, stats)
@@ -289,6 +294,8 @@ def _read_entry(
         return ("unsafe-xml", "DTD/varlık tanımı")
     except SafeET.ParseError as exc:
         return ("entry-corrupt", f"bozuk XML: {exc}")
+    except zipentry.LongerThanDeclared:
+        return ("entry-corrupt", "bildirilen boyutundan uzun")
     except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError, OSError) as exc:
         reason = "sağlama (CRC) hatası" if "CRC" in str(exc) else "veri okunamadı"
         return ("entry-corrupt", reason)
