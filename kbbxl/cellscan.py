@@ -130,7 +130,8 @@ def _scan_fast(data: bytes, name: str, part: str, well_formed: bool = False,
         if cell is None:
             ref, formula, v_text, kind = one
             cell = _xml_cell(ref, formula, v_text, kind, string_refs)
-            if kind != "s":  # a shared-string result is resolved per file
+            # a shared-string result is resolved per file; long texts are not kept
+            if kind != "s" and len(ref + kind) + len(formula or "") + len(v_text or "") <= 256:
                 if len(_XML_CELLS) >= _XML_CELLS_SIZE:
                     _XML_CELLS.clear()
                 _XML_CELLS[one] = cell
@@ -139,7 +140,7 @@ def _scan_fast(data: bytes, name: str, part: str, well_formed: bool = False,
 
 
 #: XmlCell of a cell found by kbbxl.fastxml: the cards of a form repeat their total formulas,
-#: and most cached totals are alike (bounded: cleared when full)
+#: and most cached totals are alike (bounded: short ones only, cleared when full)
 _XML_CELLS: dict[fastxml.FoundCell, XmlCell] = {}
 _XML_CELLS_SIZE = 4096
 

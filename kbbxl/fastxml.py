@@ -273,7 +273,8 @@ def sheet_cells(data: bytes, shaped: Shape | None = None
 
 
 #: FoundCell of a formula cell's bytes as _FORMULA_CELL finds them: the cards of a form repeat
-#: their total formulas, and most cached totals are alike (bounded: cleared when full)
+#: their total formulas, and most cached totals are alike (bounded: short ones only, cleared
+#: when full)
 _FOUND: dict[tuple[bytes, ...], FoundCell] = {}
 _FOUND_SIZE = 4096
 
@@ -300,9 +301,10 @@ def _plain_formula_cells(data: bytes) -> list[FoundCell] | None:
             cell = _formula_cell(*raw)
             if cell is None:
                 return None
-            if len(_FOUND) >= _FOUND_SIZE:
-                _FOUND.clear()
-            _FOUND[raw] = cell
+            if sum(map(len, raw)) <= 256:  # long texts are not kept
+                if len(_FOUND) >= _FOUND_SIZE:
+                    _FOUND.clear()
+                _FOUND[raw] = cell
         cells.append(cell)
     return cells
 

@@ -52,7 +52,9 @@ class Grid(list):  # type: ignore[type-arg]
                     if isinstance(v, str) and v:
                         key = keys.get(v)
                         if key is None:
-                            key = keys[v] = form.anchor_key(v)
+                            key = form.anchor_key(v)
+                            if len(v) <= _MEMO_TEXT:
+                                keys[v] = key
                         index.setdefault(key, []).append((r, c))
             self._anchors = index
         return self._anchors
@@ -70,10 +72,11 @@ class Grid(list):  # type: ignore[type-arg]
 _A1 = re.compile(r"[A-Z]{1,3}(\d+)")
 
 #: form.anchor_key of texts seen, and the form's column classifiers' answers: every card of
-#: every form repeats its labels and titles (bounded: cleared when full)
+#: every form repeats its labels and titles (bounded: short texts only, cleared when full)
 _ANCHOR_KEYS: dict[str, str] = {}
 _CLASSES: dict[tuple[Any, type, Any], str | None] = {}
-_MEMO_SIZE = 50_000
+_MEMO_SIZE = 20_000
+_MEMO_TEXT = 200
 
 
 def _classified(classify: Any, text: Any) -> str | None:
@@ -81,9 +84,11 @@ def _classified(classify: Any, text: Any) -> str | None:
     key = (classify, type(text), text)
     found = _CLASSES.get(key, _CLASSES)
     if found is _CLASSES:
-        if len(_CLASSES) > _MEMO_SIZE:
-            _CLASSES.clear()
-        found = _CLASSES[key] = classify(text)
+        found = classify(text)
+        if not isinstance(text, str) or len(text) <= _MEMO_TEXT:
+            if len(_CLASSES) > _MEMO_SIZE:
+                _CLASSES.clear()
+            _CLASSES[key] = found
     return found  # type: ignore[return-value]
 
 
