@@ -228,6 +228,14 @@ class Program:
     def _areas(self) -> dict[str, ServiceArea]:
         return {a.code: a for a in self.service_areas}
 
+    def build_lookups(self) -> None:
+        """Build every lookup now. A process about to fork workers calls it: a lookup first
+        built in a worker makes the worker visit every target, and so copy nearly every memory
+        page of the plan it shares with its parent (~100 MB each at national scale)."""
+        for name, attribute in vars(type(self)).items():
+            if isinstance(attribute, cached_property):
+                getattr(self, name)
+
     def department(self, code: str) -> Department:
         return self._departments[code]
 

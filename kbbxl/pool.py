@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import sys
 import threading
 import time
@@ -122,8 +123,10 @@ def _init_worker(program: Program) -> None:
     gc.freeze()  # the plan lives as long as the worker: collections need not walk it
 
 
-def _worker_chunk(paths: list[Path]) -> tuple[list[FormCheck], float, float]:
-    return _read_and_check(_PROGRAM[0], paths)
+def _worker_chunk(paths: list[Path]) -> tuple[bytes, float, float]:
+    """A chunk's checks pickled (see check_files for why), seconds reading and checking."""
+    checks, read, validate = _read_and_check(_PROGRAM[0], paths)
+    return pickle.dumps(checks, pickle.HIGHEST_PROTOCOL), read, validate
 
 
 def check_files(program: Program, files: Sequence[Path], progress: Progress | None = None,
@@ -150,12 +153,14 @@ def check_files(program: Program, files: Sequence[Path], progress: Progress | No
             read, validate = read + r, validate + v
     else:
         parts = chunks(files, workers)
-        results = [[] for _ in parts]
+        # A chunk's checks stay pickled (~3x smaller) until the workers are gone: the peak of
+        # a national merge is the end of reading, when this process holds every result and
+        # the workers are at their largest. Forked workers start with the parent's objects
+        # (the plan: ~135.000 targets at national scale) frozen and its lookups built, so
+        # they neither walk, copy nor rebuild those pages; this process's collector waits too.
+        blobs: list[bytes] = [b""] * len(parts)
+        program.build_lookups()
         context = multiprocessing.get_context(_start_method())
-        # Forked workers start with the parent's objects (the plan: ~135.000 targets at
-        # national scale) frozen, so their collections neither walk nor copy those pages; this
-        # process only unpickles results meanwhile (acyclic records it keeps), so its own
-        # collector waits too instead of competing with the workers for the CPUs.
         with collector_paused():
             gc.freeze()
             try:
@@ -164,15 +169,19 @@ def check_files(program: Program, files: Sequence[Path], progress: Progress | No
                     futures = {executor.submit(_worker_chunk, part): i
                                for i, part in enumerate(parts)}
                     for future in as_completed(futures):
-                        checks, r, v = future.result()
-                        results[futures[future]] = checks
+                        blob, r, v = future.result()
+                        i = futures[future]
+                        blobs[i] = blob
                         read, validate = read + r, validate + v
-                        for check in checks:
+                        for path in parts[i]:
                             done += 1
                             if progress is not None:
-                                progress(done, len(files), check.file)
+                                progress(done, len(files), path.name)
             finally:
                 gc.unfreeze()
+            for i, blob in enumerate(blobs):
+                results.append(pickle.loads(blob))
+                blobs[i] = b""
         wall = time.perf_counter() - t0
         share = read / (read + validate) if read + validate else 1.0
         read, validate = wall * share, wall * (1 - share)

@@ -84,3 +84,28 @@ def test_collector_paused_restores_the_collector_as_it_was() -> None:
         assert not gc.isenabled()  # a caller's own pause is left alone
     finally:
         gc.enable()
+
+
+def test_progress_names_every_file_once_with_workers(inbox: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int, int, str]] = []
+    monkeypatch.setenv(pool.WORKERS_ENV, "2")
+    result = merge_inbox(inbox, progress=lambda done, total, name: seen.append((done, total,
+                                                                                 name)))
+    files = sorted(c.file for c in result.checks)
+    assert [d for d, _, _ in seen] == list(range(1, len(files) + 1))
+    assert {t for _, t, _ in seen} == {len(files)}
+    assert sorted(n for _, _, n in seen) == files
+
+
+def test_plan_lookups_are_built_before_workers_start(kit: Kit) -> None:
+    from functools import cached_property
+
+    from kbbxl.merge import load_program
+    from kbbxl.model import Program
+
+    program = load_program(kit.plan)
+    lookups = {n for n, a in vars(Program).items() if isinstance(a, cached_property)}
+    assert "_targets" in lookups and not lookups & set(vars(program))
+    program.build_lookups()
+    assert lookups <= set(vars(program))
