@@ -283,7 +283,10 @@ def _cell_order(cell: str) -> tuple[int, str]:
 
 
 def _issue_order(issue: Issue) -> tuple[Any, ...]:
-    return (issue.department, issue.file, issue.sheet, _cell_order(issue.cell), issue.code)
+    # the message last: issues of one cell and code (checks that pandera reports in an order
+    # that depends on how files were chunked) come out the same way on every machine
+    return (issue.department, issue.file, issue.sheet, _cell_order(issue.cell), issue.code,
+            issue.message)
 
 
 def department_status(report: Report, received: bool) -> str:

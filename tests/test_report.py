@@ -106,6 +106,17 @@ def test_report_merge_validity_and_order() -> None:
     assert both.as_list()[2]["severity_tr"] == "uyarı"
 
 
+def test_report_order_does_not_depend_on_the_order_issues_came_in() -> None:
+    # two findings of one cell and code (pandera lists such failures in an order that depends
+    # on how the files were chunked)
+    one = make_issue("unknown-unit", department="B", file="b.xlsx", sheet="S", cell="C10",
+                     value="Parsek")
+    two = make_issue("unknown-unit", department="B", file="b.xlsx", sheet="S", cell="C10",
+                     value="Işık yılı")
+    assert one.message != two.message
+    assert Report((one, two)).rows() == Report((two, one)).rows()
+
+
 def test_department_status() -> None:
     err = Report((make_issue("missing-unit", department="X"),))
     warn = Report((make_issue("unknown-unit", department="X"),))
