@@ -234,6 +234,11 @@ def merge_command(ctx: click.Context, inbox: Path, plan_path: Path | None, outpu
     from kbbxl.merge import discover, merge_inbox, write_outputs
     from kbbxl.report import texts
 
+    if output is not None and output.resolve().parent == inbox.resolve():
+        # the next merge would read the master (and its backups) as a department's form
+        raise click.UsageError(
+            f"{output}: ana çalışma kitabı dönen formların klasörüne yazılamaz (bir sonraki "
+            "birleştirmede bir birimin formu sanılır); başka bir klasör seçin.")
     progress = None
     files, _ = discover(inbox)
     bar = None

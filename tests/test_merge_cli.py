@@ -108,6 +108,17 @@ def test_missing_department_exits_1(kit: Kit, tmp_path: Path) -> None:
     assert [i["code"] for i in data["issues"]] == ["missing-department"]
 
 
+def test_a_master_inside_the_inbox_is_refused_before_anything_is_read(kit: Kit,
+                                                                      tmp_path: Path) -> None:
+    inbox = kit.inbox(tmp_path)
+    before = sorted(p.name for p in inbox.iterdir())
+    result = _merge(str(inbox), "-o", str(inbox / "ana.xlsx"))
+    assert result.exit_code == 2
+    assert "dönen formların klasörüne yazılamaz" in result.output
+    assert sorted(p.name for p in inbox.iterdir()) == before
+    assert not (tmp_path / "iade").exists() and not (tmp_path / "master.xlsx").exists()
+
+
 def test_existing_master_is_backed_up_unless_force(kit: Kit, tmp_path: Path) -> None:
     inbox = kit.inbox(tmp_path)
     out = tmp_path / "out" / "ana.xlsx"
