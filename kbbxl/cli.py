@@ -246,11 +246,14 @@ def merge_command(ctx: click.Context, inbox: Path, plan_path: Path | None, outpu
         from rich.console import Console
         from rich.progress import Progress
 
-        bar = Progress(console=Console(stderr=True), transient=True)
+        # redrawn as files are done, not by rich's refresh thread: a process running a
+        # thread starts its workers with "spawn" (see pool._start_method), which at national
+        # scale costs seconds and a copy of the plan in every worker
+        bar = Progress(console=Console(stderr=True), transient=True, auto_refresh=False)
         task = bar.add_task(texts()["console"]["reading"], total=len(files))
 
         def progress(done: int, total: int, name: str) -> None:
-            bar.update(task, completed=done)
+            bar.update(task, completed=done, refresh=True)
 
         bar.start()
     try:

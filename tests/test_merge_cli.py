@@ -108,6 +108,21 @@ def test_missing_department_exits_1(kit: Kit, tmp_path: Path) -> None:
     assert [i["code"] for i in data["issues"]] == ["missing-department"]
 
 
+def test_the_progress_bar_leaves_workers_the_fast_start(kit: Kit, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kbbxl import cli as cli_module
+    from kbbxl import pool
+
+    methods: list[str] = []
+    choose = pool._start_method
+    monkeypatch.setattr(pool, "_start_method", lambda: methods.append(choose()) or methods[-1])
+    monkeypatch.setattr(cli_module, "_PROGRESS_FILES", 0)  # the bar shows
+    monkeypatch.setenv(pool.WORKERS_ENV, "2")
+    result = _merge(str(kit.inbox(tmp_path)))
+    assert result.exit_code == 0, result.output
+    assert methods == ["fork" if sys.platform.startswith("linux") else "spawn"]
+
+
 def test_a_master_inside_the_inbox_is_refused_before_anything_is_read(kit: Kit,
                                                                       tmp_path: Path) -> None:
     inbox = kit.inbox(tmp_path)
