@@ -10,6 +10,8 @@ the plan in the plan workbook's own layout, `read_master` rebuilds Program with 
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +79,11 @@ def _write(
     from kbbxl import cards, tables
 
     large = len(data.activities) + len(data.indicators) > LARGE_MASTER_ROWS
-    wb = new_workbook(path, constant_memory=large) if large else new_workbook(path)
+    # xlsxwriter's working files (the sheets' XML before zipping: ~2 GB for a national
+    # master) go beside the master, not to the system's temp folder, which may be RAM
+    parts = Path(tempfile.mkdtemp(prefix=f"{path.stem}-parts-", dir=path.parent))
+    options = {"constant_memory": True} if large else {}
+    wb = new_workbook(path, tmpdir=str(parts), **options)
     wb.worksheet_class = FastWorksheet  # every sheet, the plan's too: same bytes, faster
     try:
         book = open_book(wb, program, data, constant_memory=large)
@@ -107,7 +113,10 @@ def _write(
         tables.write_summary(book, ws["summary"], submission_status)
         ws["summary"].activate()
     finally:
-        wb.close()
+        try:
+            wb.close()
+        finally:
+            shutil.rmtree(parts, ignore_errors=True)
 
 
 # --- data sheets ----------------------------------------------------------------------------

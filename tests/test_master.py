@@ -196,6 +196,22 @@ def test_constant_memory_master_has_the_same_cells(example, tmp_path: Path, monk
     assert '<autoFilter ref="A1:T292"/>' in part
 
 
+def test_master_working_files_stay_beside_it(example, tmp_path: Path, monkeypatch) -> None:
+    """xlsxwriter's working files (GBs at national scale) never go to the system temp folder,
+    and none is left behind."""
+    import tempfile
+
+    program, data = example
+    monkeypatch.setattr(master_module, "LARGE_MASTER_ROWS", 0)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    out = tmp_path / "out"
+    out.mkdir()
+    written = write_master(out / "master.xlsx", program, data)
+    assert sorted(p.name for p in out.iterdir()) == ["master.xlsx"]
+    with zipfile.ZipFile(written) as zf:
+        assert zf.testzip() is None
+
+
 def test_report_command_rebuilds_from_edited_data(master: Path, example, tmp_path: Path) -> None:
     """Finance types a new amount into Faaliyetler; `kbbxl report` rebuilds every table."""
     program, data = example
