@@ -3,7 +3,10 @@
 import pytest
 
 from kbbxl.model import (
+    Activity,
     CodeError,
+    Indicator,
+    Source,
     TargetCode,
     canonical_target_code,
     normalize_economic_code,
@@ -68,3 +71,16 @@ def test_economic_codes(value, code):
 def test_invalid_economic_codes(value):
     with pytest.raises(CodeError):
         normalize_economic_code(value)
+
+
+@pytest.mark.parametrize("record", [Source, Indicator, Activity])
+def test_records_pickle_with_every_field(record: type) -> None:
+    """Records pickle as their constructor's arguments (__reduce__): a field added to the
+    class but not to __reduce__ would come back as its default, or not at all."""
+    import copy
+    import pickle
+    from dataclasses import fields
+
+    original = record(**{f.name: f"value {i}" for i, f in enumerate(fields(record))})
+    assert pickle.loads(pickle.dumps(original, pickle.HIGHEST_PROTOCOL)) == original
+    assert copy.deepcopy(original) == original
