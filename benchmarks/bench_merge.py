@@ -46,9 +46,10 @@ sys.path.insert(0, str(HERE))
 import synth  # noqa: E402
 
 METHODS = ("calamine", "naive", "kbbxl")
-#: a measurement that took longer than this is not repeated (its median would cost most of
-#: an hour at national scale, and runs that long vary by a few percent at most)
-REPEAT_BELOW_S = 120.0
+#: a measurement that took longer than this is not repeated: the naive pipeline at national
+#: scale takes most of an hour. kbbxl's and calamine's runs are (on a shared 2-core machine
+#: a run of several minutes still varies by ~10 %).
+REPEAT_BELOW_S = 600.0
 #: Excel's row limit: the naive pipeline spreads its concatenated frame over sheets this long
 EXCEL_ROWS = 1_048_575
 
@@ -285,14 +286,14 @@ class Row:
 def bench(sizes: Sequence[int], repeats: dict[str, int], profile: str, workers: int,
           log: Callable[[str], None], methods: Sequence[str] = METHODS,
           cache: Path = synth.CACHE, store: RunStore | None = None) -> list[Row]:
-    """Every method `repeats[method]` times (a third of that at N >= 1000) for every N;
+    """Every method `repeats[method]` times for every N (once for a job over REPEAT_BELOW_S);
     measurements found in `store` count towards that, new ones are added to it."""
     rows = []
     for n in sizes:
         box = synth.build_inbox(n, profile, workers=workers, cache=cache)
         row = Row(box)
         for method in methods:
-            k = repeats[method] if n < 1000 else max(1, repeats[method] // 3)
+            k = repeats[method]
             old = store.reusable(box, method)[-k:] if store is not None else []
             for r in old:
                 numbers = {key: v for key, v in r.items() if isinstance(v, float | int)}
@@ -423,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0  # a partial run: the per-run lines above are its result
     took = time.perf_counter() - started
     print(f"profile {profile}; medians of {args.repeats if not args.quick else 1} runs "
-          f"(a third of that at N >= 1000, one of a job over {REPEAT_BELOW_S:.0f} s); "
+          f"(one of a job over {REPEAT_BELOW_S:.0f} s); "
           f"{os.cpu_count()} CPUs; took {took:.0f} s")
     print(table(rows, args.markdown))
     for line in ratio_lines(rows):
