@@ -10,7 +10,6 @@ the plan in the plan workbook's own layout, `read_master` rebuilds Program with 
 from __future__ import annotations
 
 import math
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -81,42 +80,40 @@ def _write(
     large = len(data.activities) + len(data.indicators) > LARGE_MASTER_ROWS
     # xlsxwriter's working files (the sheets' XML before zipping: ~2 GB for a national
     # master) go beside the master, not to the system's temp folder, which may be RAM
-    parts = Path(tempfile.mkdtemp(prefix=f"{path.stem}-parts-", dir=path.parent))
     options = {"constant_memory": True} if large else {}
-    wb = new_workbook(path, tmpdir=str(parts), **options)
-    wb.worksheet_class = FastWorksheet  # every sheet, the plan's too: same bytes, faster
-    try:
-        book = open_book(wb, program, data, constant_memory=large)
-        S = book.sheets
-        taken: set[str] = set()
-        ws = {key: wb.add_worksheet(safe_sheet_name(S[key], taken)) for key in (
-            "summary", "ipt", "departments", "resources", "cards",
-            "targets", "indicators", "activities")}
-        for sheet in ws.values():
-            plain_formulas(sheet)
-        extras = [(wb.add_worksheet(safe_sheet_name(x.name, taken)), x) for x in extra_sheets]
-        own = set(wb.sheetnames)
-        book.plan_cells = add_plan_sheets(wb, program, instructions=False, hide_hierarchy=True)
-        for sheet in wb.worksheets():
-            if sheet.name not in own:  # the plan's sheets print like the others
-                book.print_setup(sheet, repeat=(0, 0))
-
-        _write_targets(book, ws["targets"])
-        _write_indicators(book, ws["indicators"])
-        _write_activities(book, ws["activities"])
-        for sheet, extra in extras:
-            write_extra_sheet(book, sheet, extra)
-        tables.write_ipt(book, ws["ipt"])
-        tables.write_departments(book, ws["departments"])
-        tables.write_resources(book, ws["resources"])
-        cards.write_cards(book, ws["cards"])
-        tables.write_summary(book, ws["summary"], submission_status)
-        ws["summary"].activate()
-    finally:
+    with tempfile.TemporaryDirectory(prefix=f"{path.stem}-parts-", dir=path.parent,
+                                     ignore_cleanup_errors=True) as parts:
+        wb = new_workbook(path, tmpdir=parts, **options)
+        wb.worksheet_class = FastWorksheet  # every sheet, the plan's too: same bytes, faster
         try:
-            wb.close()
+            book = open_book(wb, program, data, constant_memory=large)
+            S = book.sheets
+            taken: set[str] = set()
+            ws = {key: wb.add_worksheet(safe_sheet_name(S[key], taken)) for key in (
+                "summary", "ipt", "departments", "resources", "cards",
+                "targets", "indicators", "activities")}
+            for sheet in ws.values():
+                plain_formulas(sheet)
+            extras = [(wb.add_worksheet(safe_sheet_name(x.name, taken)), x) for x in extra_sheets]
+            own = set(wb.sheetnames)
+            book.plan_cells = add_plan_sheets(wb, program, instructions=False, hide_hierarchy=True)
+            for sheet in wb.worksheets():
+                if sheet.name not in own:  # the plan's sheets print like the others
+                    book.print_setup(sheet, repeat=(0, 0))
+
+            _write_targets(book, ws["targets"])
+            _write_indicators(book, ws["indicators"])
+            _write_activities(book, ws["activities"])
+            for sheet, extra in extras:
+                write_extra_sheet(book, sheet, extra)
+            tables.write_ipt(book, ws["ipt"])
+            tables.write_departments(book, ws["departments"])
+            tables.write_resources(book, ws["resources"])
+            cards.write_cards(book, ws["cards"])
+            tables.write_summary(book, ws["summary"], submission_status)
+            ws["summary"].activate()
         finally:
-            shutil.rmtree(parts, ignore_errors=True)
+            wb.close()
 
 
 # --- data sheets ----------------------------------------------------------------------------
