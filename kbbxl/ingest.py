@@ -136,9 +136,9 @@ def _cell(grid: Grid, r: int, c: int) -> Cell:
 def _make_cell(xml: dict[str, XmlCell], ref: str, value: Any) -> Cell:
     x = xml.get(ref)
     if x is None:
-        return Cell(value, ref)
+        return new_cell(value, ref)
     # calamine shows an error value as an empty cell; the sheet XML says which error it was.
-    return Cell(None if x.error else value, ref, formula=x.formula, error=x.error)
+    return new_cell(None if x.error else value, ref, x.formula, x.error)
 
 
 def _is_blank(v: Any) -> bool:
@@ -239,11 +239,7 @@ def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str
             if v == "":  # as _value: calamine's empty text is no value
                 v = None
             ref = letters + number
-            x = xml.get(ref) if in_xml else None
-            if x is None:
-                cell = new_cell(v, ref)
-            else:  # as _make_cell
-                cell = new_cell(None if x.error else v, ref, x.formula, x.error)
+            cell = _make_cell(xml, ref, v) if in_xml else new_cell(v, ref)
             cells[key] = cell
             if empty and not skipped and (cell.error or not _is_blank(cell.value)):
                 empty = False
