@@ -22,6 +22,7 @@ from typing import IO, Any
 import defusedxml.ElementTree as SafeET
 
 from kbbxl import fastxml
+from kbbxl.memo import Memo
 from kbbxl.raw import Finding, RawRow
 from kbbxl.safety import (
     CELL_REF,
@@ -132,17 +133,14 @@ def _scan_fast(data: bytes, name: str, part: str, well_formed: bool = False,
             cell = _xml_cell(ref, formula, v_text, kind, string_refs)
             # a shared-string result is resolved per file; long texts are not kept
             if kind != "s" and len(ref + kind) + len(formula or "") + len(v_text or "") <= 256:
-                if len(_XML_CELLS) >= _XML_CELLS_SIZE:
-                    _XML_CELLS.clear()
-                _XML_CELLS[one] = cell
+                _XML_CELLS.keep(one, cell)
         cells[cell.ref] = cell
     return SheetXml(name, part, cells, tuple(found[1]), frozenset(found[2])), string_refs
 
 
 #: XmlCell of a cell found by kbbxl.fastxml: the cards of a form repeat their total formulas,
 #: and most cached totals are alike (bounded: short ones only, cleared when full)
-_XML_CELLS: dict[fastxml.FoundCell, XmlCell] = {}
-_XML_CELLS_SIZE = 4096
+_XML_CELLS = Memo(4096)
 
 
 def _xml_cell(ref: str, formula: str | None, v_text: str | None, kind: str,

@@ -19,6 +19,8 @@ import re
 import xml.parsers.expat
 from typing import NamedTuple
 
+from kbbxl.memo import Memo
+
 MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
@@ -275,8 +277,7 @@ def sheet_cells(data: bytes, shaped: Shape | None = None
 #: FoundCell of a formula cell's bytes as _FORMULA_CELL finds them: the cards of a form repeat
 #: their total formulas, and most cached totals are alike (bounded: short ones only, cleared
 #: when full)
-_FOUND: dict[tuple[bytes, ...], FoundCell] = {}
-_FOUND_SIZE = 4096
+_FOUND = Memo(4096)
 
 
 def _plain_formula_cells(data: bytes) -> list[FoundCell] | None:
@@ -302,9 +303,7 @@ def _plain_formula_cells(data: bytes) -> list[FoundCell] | None:
             if cell is None:
                 return None
             if sum(map(len, raw)) <= 256:  # long texts are not kept
-                if len(_FOUND) >= _FOUND_SIZE:
-                    _FOUND.clear()
-                _FOUND[raw] = cell
+                _FOUND.keep(raw, cell)
         cells.append(cell)
     return cells
 

@@ -18,6 +18,7 @@ import python_calamine
 
 from kbbxl import cellscan, form
 from kbbxl.cellscan import SheetXml, XmlCell, scan_sheets
+from kbbxl.memo import Memo
 from kbbxl.model import CodeError, canonical_target_code
 from kbbxl.raw import Cell, Finding, RawCard, RawForm, RawRow, new_cell
 from kbbxl.safety import Inspection, finding
@@ -42,8 +43,6 @@ class Grid(list):  # type: ignore[type-arg]
         if self._anchors is None:
             index: dict[str, list[tuple[int, int]]] = {}
             keys = _ANCHOR_KEYS
-            if len(keys) > _MEMO_SIZE:
-                keys.clear()
             for r, row in enumerate(self):
                 left = row[:_ANCHOR_SCAN_COLS]
                 if left.count("") == len(left):
@@ -54,7 +53,7 @@ class Grid(list):  # type: ignore[type-arg]
                         if key is None:
                             key = form.anchor_key(v)
                             if len(v) <= _MEMO_TEXT:
-                                keys[v] = key
+                                keys.keep(v, key)
                         index.setdefault(key, []).append((r, c))
             self._anchors = index
         return self._anchors
@@ -73,9 +72,8 @@ _A1 = re.compile(r"[A-Z]{1,3}(\d+)")
 
 #: form.anchor_key of texts seen, and the form's column classifiers' answers: every card of
 #: every form repeats its labels and titles (bounded: short texts only, cleared when full)
-_ANCHOR_KEYS: dict[str, str] = {}
-_CLASSES: dict[tuple[Any, type, Any], str | None] = {}
-_MEMO_SIZE = 20_000
+_ANCHOR_KEYS = Memo(20_000)
+_CLASSES = Memo(20_000)
 _MEMO_TEXT = 200
 
 
@@ -86,9 +84,7 @@ def _classified(classify: Any, text: Any) -> str | None:
     if found is _CLASSES:
         found = classify(text)
         if not isinstance(text, str) or len(text) <= _MEMO_TEXT:
-            if len(_CLASSES) > _MEMO_SIZE:
-                _CLASSES.clear()
-            _CLASSES[key] = found
+            _CLASSES.keep(key, found)
     return found  # type: ignore[return-value]
 
 
