@@ -16,6 +16,7 @@ import struct
 import warnings
 import zipfile
 import zlib
+from _elementtree import XMLParser as _CParser  # CPython's own; defusedxml patches the public one
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -360,6 +361,15 @@ def _xml(read: Callable[[str], bytes], name: str) -> Any:
     return SafeET.fromstring(read(name), forbid_dtd=True)
 
 
+def _checked_xml(data: bytes) -> Any:
+    """The root element of a part that fastxml.parse_error found well-formed and without a
+    DTD, parsed by CPython's C parser (defusedxml's calls back into Python for every element;
+    what it guards against is already refused)."""
+    parser = _CParser()
+    parser.feed(data)
+    return parser.close()
+
+
 def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
@@ -374,9 +384,16 @@ def _check_workbook_part(
     def read(name: str) -> bytes:  # the parts _read_entry kept, or the zip's
         return kept[name] if name in kept else zf.read(name)
 
+    roots: dict[str, Any] = {}
+
+    def xml(name: str) -> Any:  # a part's root element, parsed once
+        if name not in roots:
+            roots[name] = _checked_xml(kept[name]) if name in kept else _xml(zf.read, name)
+        return roots[name]
+
     target = ""
     if "_rels/.rels" in names:
-        for rel in _xml(read, "_rels/.rels"):
+        for rel in xml("_rels/.rels"):
             if rel.get("Type") in _OFFICE_DOCUMENT:
                 target = str(PurePosixPath("/" + (rel.get("Target") or "").lstrip("/")))[1:]
                 break
@@ -385,7 +402,7 @@ def _check_workbook_part(
         return
     types = {
         (el.get("PartName") or "").lstrip("/"): el.get("ContentType") or ""
-        for el in _xml(read, "[Content_Types].xml") if local_name(el.tag) == "Override"
+        for el in xml("[Content_Types].xml") if local_name(el.tag) == "Override"
     }
     content_type = types.get(target, "")
     if content_type not in _SPREADSHEET_TYPES:
@@ -393,7 +410,7 @@ def _check_workbook_part(
         add(finding("not-workbook", what=what or "bir Excel çalışma kitabı değil"))
         return
     try:
-        parts = _sheet_parts(read)
+        parts = _sheet_parts(xml)
     except (KeyError, SafeET.ParseError):
         add(finding("not-workbook", what="çalışma kitabının sayfa listesi okunamadı"))
         return
@@ -401,8 +418,12 @@ def _check_workbook_part(
     if missing:
         add(finding("entry-corrupt", entry=missing[0], reason="bölüm dosyada yok"))
         return
+    small = _SMALL_BOX_CELLS <= limits.max_sheet_cells
     for sheet, part in parts.items():
-        rows, cols, far = sheet_extent(read(part), shapes.get(part))
+        data, shaped = read(part), shapes.get(part)
+        if small and in_small_box(data, shaped):
+            continue  # within the limit without counting
+        rows, cols, far = sheet_extent(data, shaped)
         if rows * cols > limits.max_sheet_cells:
             add(finding("sheet-too-large", sheet, far, far))
             return
@@ -423,6 +444,25 @@ def _check_workbook_part(
 #: (possessive: giving back a character before the ">" can never make it match, and the
 #: search would try that for every empty cell)
 _PLAIN_VALUE_CELL = re.compile(rb"<c r=\"([A-Z]{1,3})(\d{1,7})\"[^>]*+(?<!/)>(?=<(?:v|is|f)[\s>/])")
+
+
+#: a cell's start tag that does not begin with a reference inside A1:ZZ999 ("<c r=" then one
+#: or two letters and one to three digits, as a form's cells are written)
+_OUTSIDE_SMALL_BOX = re.compile(rb'<c(?=[\s>/])(?! r="[A-Z]{1,2}[1-9]\d{0,2}")')
+_SMALL_BOX_CELLS = 999 * 702  # A1:ZZ999
+
+
+def in_small_box(data: bytes, shaped: fastxml.Shape | None) -> bool:
+    """True when every cell of a well-formed sheet part, with content or not, lies inside
+    A1:ZZ999, seen by one search that finds nothing (no match object per cell).
+
+    In a part of fastxml.shape (no comments, CDATA or prefixed elements, hence every "<c"
+    followed by a space, ">" or "/" is a cell's start tag) whose every such tag starts with a
+    small reference, no cell can lie outside; any other way of writing a cell (no reference,
+    another spacing, a lower-case or far reference) leaves the answer to sheet_extent.
+    shaped: the part's shape, None when it has none (then the answer is False).
+    """
+    return shaped is not None and _OUTSIDE_SMALL_BOX.search(data) is None
 
 
 def _plain_value_cells(data: bytes, shaped: fastxml.Shape | None = None
@@ -554,23 +594,24 @@ def col_name(col: int) -> str:
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> zip part of its XML, from the workbook and its relationships."""
-    return _sheet_parts(zf.read)
+    return _sheet_parts(lambda name: _xml(zf.read, name))
 
 
-def _sheet_parts(read: Callable[[str], bytes]) -> dict[str, str]:
-    root_rels = _xml(read, "_rels/.rels")
+def _sheet_parts(xml: Callable[[str], Any]) -> dict[str, str]:
+    """Sheet name -> zip part, from `xml(name)`: the root element of a part."""
+    root_rels = xml("_rels/.rels")
     target = next(
         (r.get("Target") or "" for r in root_rels if r.get("Type") in _OFFICE_DOCUMENT), ""
     ).lstrip("/")
     folder = PurePosixPath(target).parent
     rels_name = f"{folder}/_rels/{PurePosixPath(target).name}.rels"
     targets: dict[str, str] = {}
-    for rel in _xml(read, rels_name):
+    for rel in xml(rels_name):
         tgt = rel.get("Target") or ""
         full = tgt.lstrip("/") if tgt.startswith("/") else str(folder / tgt)
         targets[rel.get("Id") or ""] = _normalise(full)
     parts: dict[str, str] = {}
-    for el in _xml(read, target).iter():
+    for el in xml(target).iter():
         if local_name(el.tag) == "sheet":
             rid = next((v for k, v in el.attrib.items() if local_name(k) == "id"), "")
             if rid in targets:

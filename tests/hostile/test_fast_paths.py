@@ -47,6 +47,7 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
         m.setattr(safety, "_read_xml_fast", lambda *_a: safety._SLOW)
         m.setattr(cellscan, "_scan_fast", lambda *_a: None)
         m.setattr(safety, "_PLAIN_VALUE_CELL", re.compile(rb"(?!)"))  # sheet_extent's
+        m.setattr(safety, "in_small_box", lambda *_a: False)
         slow = _answers(path)
     return fast, slow
 
@@ -73,6 +74,7 @@ def _assert_fast_path_taken(path: Path) -> None:
         assert fastxml.string_stats(data) is not None, name
     for name in sheets:  # sheet_extent's one search covers every cell with content
         assert safety._plain_value_cells(parts[name]) is not None, name
+        assert safety.in_small_box(parts[name], fastxml.shape(parts[name])), name
     formulas = 0
     for name in sheets:
         found = fastxml.sheet_cells(parts[name])
@@ -170,6 +172,14 @@ MISLEADING: dict[str, tuple[Any, str | None]] = {
     "far-cell-whose-value-is-not-the-first-child": (
         lambda b: _append_rows('<row r="1048576"><c r="XFD1048576"><extLst/><v>1</v></c></row>'),
         "sheet-too-large"),
+    "far-cell-with-a-lower-case-address": (
+        lambda b: _append_rows('<row r="1048576"><c r="xfd1048576"><v>1</v></c></row>'),
+        "sheet-too-large"),
+    "far-cell-with-two-spaces-before-its-address": (
+        lambda b: _append_rows(_FAR.replace('<c s="0" r=', '<c  r=')), "sheet-too-large"),
+    "far-cell-without-an-address": (
+        lambda b: _append_rows('<row r="1048576">' + '<c/>' * 800 + '<c><v>1</v></c></row>'),
+        "sheet-too-large"),
     "string-type-as-a-character-reference": (
         lambda b: _cell(b, '<c r="{ref}" t="&#115;"><v>999999</v></c>'), "entry-corrupt"),
     "string-type-with-a-space-before-the-equals": (
@@ -195,6 +205,34 @@ MISLEADING: dict[str, tuple[Any, str | None]] = {
         lambda b: lambda x: zt.hide_row(x, int(b.act(0, "seq")[1:])).replace(
             b' hidden="1"', b' hidden ="1"', 1), None),
 }
+
+
+_SHEET = b'<worksheet xmlns="' + _MAIN + b'"><cols><col min="1" max="2"/></cols><sheetData>'
+
+
+@pytest.mark.parametrize("cells, small", [
+    (b'<row r="1"><c r="A1" s="1"/><c r="ZZ999"><v>1</v></c></row>', True),
+    (b"", True),
+    (b'<row r="1"><c r="AAA1"/></row>', False),  # an empty cell counts too: the box is a bound
+    (b'<row r="1000"><c r="A1000"><v>1</v></c></row>', False),
+    (b'<row r="1"><c r="A01"><v>1</v></c></row>', False),
+    (b'<row r="1"><c r="a1"><v>1</v></c></row>', False),
+    (b'<row r="1"><c><v>1</v></c></row>', False),
+    (b'<row r="1"><c s="1" r="A1"><v>1</v></c></row>', False),
+    (b'<row r="1"><c  r="A1"><v>1</v></c></row>', False),
+    (b'<row r="1"><c\tr="A1"><v>1</v></c></row>', False),
+])
+def test_the_small_box_search_answers_only_for_cells_written_with_a_small_address_first(
+    cells: bytes, small: bool
+) -> None:
+    data = _SHEET + cells + b"</sheetData></worksheet>"
+    assert fastxml.parse_error(data) is None
+    assert safety.in_small_box(data, fastxml.shape(data)) is small
+    if small:
+        rows, cols, _far = safety.sheet_extent(data)
+        assert rows <= 999 and cols <= 702
+    comment = data.replace(b"<sheetData>", b"<sheetData><!-- -->")
+    assert not safety.in_small_box(comment, fastxml.shape(comment))  # no shape: no answer
 
 
 @pytest.mark.parametrize("name", list(MISLEADING))
