@@ -115,6 +115,14 @@ def _start_method() -> str:
     return "spawn"
 
 
+def _largest_first(parts: Sequence[Sequence[Path]]) -> list[int]:
+    """Indexes of the chunks, the most bytes first: workers take chunks in this order, so
+    the last ones to start are small and the workers finish close together (a national
+    inbox's departments differ several times in size)."""
+    size = [sum(p.stat().st_size for p in part) for part in parts]
+    return sorted(range(len(parts)), key=lambda i: -size[i])
+
+
 _PROGRAM: list[Program] = []  # the plan, once per worker process
 
 
@@ -166,8 +174,8 @@ def check_files(program: Program, files: Sequence[Path], progress: Progress | No
             try:
                 with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                                          initargs=(program,)) as executor:
-                    futures = {executor.submit(_worker_chunk, part): i
-                               for i, part in enumerate(parts)}
+                    futures = {executor.submit(_worker_chunk, parts[i]): i
+                               for i in _largest_first(parts)}
                     for future in as_completed(futures):
                         blob, r, v = future.result()
                         i = futures[future]

@@ -69,6 +69,15 @@ def test_chunks_keep_file_order_and_balance() -> None:
     assert len(parts) >= 8 and max(len(p) for p in parts) <= pool.CHUNK_FILES
 
 
+def test_the_largest_chunks_go_first(tmp_path: Path) -> None:
+    sizes = [3, 50, 7, 50, 1]
+    parts = []
+    for i, size in enumerate(sizes):
+        (tmp_path / f"{i}.xlsx").write_bytes(b"x" * size)
+        parts.append([tmp_path / f"{i}.xlsx"])
+    assert pool._largest_first(parts) == [1, 3, 2, 0, 4]
+
+
 def test_collector_paused_restores_the_collector_as_it_was() -> None:
     import gc
 
