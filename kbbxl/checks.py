@@ -320,7 +320,9 @@ class FormCheck:
     department: str  # department code ("" when it cannot be told)
     issues: tuple[Issue, ...]
     data: CardData  # the rows without errors (empty when the file is left out)
-    sent: tuple[SentCard, ...]  # what was sent, for the returned copy
+    #: what was sent, for the returned copy: kept for a form with issues only (a clean form
+    #: gets no copy, and at national scale these raw values would fill the memory)
+    sent: tuple[SentCard, ...]
     indicators_read: int
     activities_read: int
     accepted: bool  # False: a file-level error, nothing of this file reaches the master
@@ -448,7 +450,6 @@ class _Prepared:
     ctx: _Context
     accepted: bool
     rows: dict[str, list[tuple[RawCard, list[RawRow]]]]  # per table: the rows of each card
-    sent: list[SentCard]
     #: per table, where the form's rows start in the TableRows of all forms
     start: dict[str, int] = field(default_factory=dict)
 
@@ -474,7 +475,6 @@ def _prepare(program: Program, form: RawForm) -> _Prepared:
     content = {t: TableRules.matching(load_rules(t).content, table_columns(program, t))
                for t in TABLES}
     per_table: dict[str, list[tuple[RawCard, list[RawRow]]]] = {t: [] for t in TABLES}
-    sent: list[SentCard] = []
     for card in ctx.cards:
         ind = [r for r in card.indicators if has_content(r, content["indicators"])]
         act = [r for r in card.activities if has_content(r, content["activities"])]
@@ -484,11 +484,18 @@ def _prepare(program: Program, form: RawForm) -> _Prepared:
             ctx.add("empty-card", sheet=card.sheet, cell=card.header.get(
                 "target", Cell(None, "")).ref, value=card.target, target=card.target,
                 table="header", key="target")
-        sent.append(SentCard(card.target, card.sheet, _sent(ind), _sent(act)))
-    return _Prepared(ctx, accepted, per_table, sent)
+    return _Prepared(ctx, accepted, per_table)
 
 
-def _sent(rows: list[RawRow]) -> tuple[dict[str, Any], ...]:
+def _sent(p: _Prepared) -> tuple[SentCard, ...]:
+    """What the form sent on each card, raw values by column key."""
+    return tuple(
+        SentCard(card.target, card.sheet, _values(ind), _values(act))
+        for (card, ind), (_, act) in zip(p.rows["indicators"], p.rows["activities"], strict=True)
+    )
+
+
+def _values(rows: list[RawRow]) -> tuple[dict[str, Any], ...]:
     return tuple([{k: c.value for k, c in r.cells.items()} for r in rows])
 
 
@@ -511,7 +518,8 @@ def check_forms(program: Program, forms: Sequence[RawForm]) -> list[FormCheck]:
         ctx = p.ctx
         checks.append(FormCheck(
             form=ctx.form, department=ctx.department, issues=tuple(ctx.issues),
-            data=_clean_data(p, values) if p.accepted else CardData(), sent=tuple(p.sent),
+            data=_clean_data(p, values) if p.accepted else CardData(),
+            sent=_sent(p) if ctx.issues else (),
             indicators_read=p.count("indicators"),
             activities_read=p.count("activities"), accepted=p.accepted,
         ))

@@ -57,12 +57,12 @@ def chunks(files: Sequence[Path], workers: int = 1) -> list[list[Path]]:
 
 
 def slim(check: FormCheck) -> FormCheck:
-    """A checked form with what the rest of a merge uses: metadata, findings, issues and the
-    clean data stay; the raw cells go, and what was sent stays only for a form with issues
-    (the returned copy is written from it)."""
+    """A checked form with what the rest of a merge uses: metadata, findings, issues, the
+    clean data and what was sent (a form with issues only, see FormCheck.sent) stay; the raw
+    cells go."""
     form = check.form
     light = RawForm(form.path, form.meta, [], list(form.findings), form.fingerprint)
-    return replace(check, form=light, sent=check.sent if check.issues else ())
+    return replace(check, form=light)
 
 
 @contextmanager
