@@ -169,8 +169,16 @@ class PerformanceTarget:
     text: str
     department: str  # Department.code
 
-    @property
+    @classmethod
+    def of(cls, code: TargetCode, text: str, department: str) -> PerformanceTarget:
+        """The target of a parsed code: its canonical spelling, and the parse kept."""
+        target = cls(str(code), text, department)
+        target.__dict__["parsed"] = code  # where cached_property keeps it
+        return target
+
+    @cached_property
     def parsed(self) -> TargetCode:
+        # parsed once: the plan's lookups and every form's header and fingerprint ask for it
         return TargetCode.parse(self.code)
 
     @property

@@ -318,8 +318,8 @@ def read_plan(path: str | Path) -> Program:
         "objectives": build("objectives", lambda r: Objective(_objective(r["code"]), r["text"])),
         "targets": build(
             "targets",
-            lambda r: PerformanceTarget(
-                str(TargetCode.parse(r["code"])), r["text"], r["department"]
+            lambda r: PerformanceTarget.of(
+                TargetCode.parse(r["code"]), r["text"], r["department"]
             ),
         ),
     }

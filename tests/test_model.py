@@ -6,6 +6,7 @@ from kbbxl.model import (
     Activity,
     CodeError,
     Indicator,
+    PerformanceTarget,
     Source,
     TargetCode,
     canonical_target_code,
@@ -84,3 +85,13 @@ def test_records_pickle_with_every_field(record: type) -> None:
     original = record(**{f.name: f"value {i}" for i, f in enumerate(fields(record))})
     assert pickle.loads(pickle.dumps(original, pickle.HIGHEST_PROTOCOL)) == original
     assert copy.deepcopy(original) == original
+
+
+def test_a_target_made_of_a_parsed_code_keeps_the_parse() -> None:
+    code = TargetCode.parse("ke/Ph.1.10.2")
+    target = PerformanceTarget.of(code, "Yol", "ULASIM")
+    assert target == PerformanceTarget("KE/PH.1.10.2", "Yol", "ULASIM")
+    assert target.parsed is code
+    assert (target.goal_code, target.objective_code) == ("KE.1", "KE.1.10")
+    plain = PerformanceTarget("KE/PH.1.10.2", "Yol", "ULASIM")
+    assert plain.parsed is plain.parsed  # parsed once, then kept
