@@ -93,8 +93,14 @@ class TargetCode:
         return f"{self.axis}.{self.goal}.{self.objective}"
 
 
+#: a code spelt canonically already (as the forms write it): its own canonical spelling
+_CANONICAL_TARGET = re.compile(r"(?:KE|TO|KU)/PH(?:\.(?:0|[1-9][0-9]*)){3}")
+
+
 def canonical_target_code(text: str) -> str:
     """The canonical spelling of a PH code ("ke/Ph.1.1.1" → "KE/PH.1.1.1")."""
+    if isinstance(text, str) and _CANONICAL_TARGET.fullmatch(text):
+        return text
     return str(TargetCode.parse(text))
 
 

@@ -23,10 +23,14 @@ from kbbxl.model import (
         ("KE/Ph.1.10.1", "KE/PH.1.10.1"),  # the document's variant
         ("ku/ph.6.5.1", "KU/PH.6.5.1"),
         (" TO / PH . 2.1.1 ", "TO/PH.2.1.1"),
+        ("KE/PH.01.1.1", "KE/PH.1.1.1"),
+        ("KE/PH.1.1\u0663.1", "KE/PH.1.13.1"),  # an Arabic-Indic digit
+        ("KE/PH.0.1.1", "KE/PH.0.1.1"),
     ],
 )
 def test_target_codes_are_canonicalised(text, canonical):
     assert canonical_target_code(text) == canonical
+    assert canonical_target_code(text) == str(TargetCode.parse(text))
 
 
 def test_target_code_parts_and_order():
