@@ -285,31 +285,44 @@ class Row:
 
 def bench(sizes: Sequence[int], repeats: dict[str, int], profile: str, workers: int,
           log: Callable[[str], None], methods: Sequence[str] = METHODS,
-          cache: Path = synth.CACHE, store: RunStore | None = None) -> list[Row]:
+          cache: Path = synth.CACHE, store: RunStore | None = None,
+          remeasure: Sequence[str] = ()) -> list[Row]:
     """Every method `repeats[method]` times for every N (once for a job over REPEAT_BELOW_S);
-    measurements found in `store` count towards that, new ones are added to it."""
+    measurements found in `store` count towards that (except for the methods in
+    `remeasure`), new ones are added to it.
+
+    The methods take turns (calamine, naive, kbbxl, calamine, ...) rather than each running
+    all its repeats in a row: on a shared machine the speed drifts over minutes, and taking
+    turns lets the drift fall on the floor and on kbbxl alike, not on their ratio."""
     rows = []
     for n in sizes:
         box = synth.build_inbox(n, profile, workers=workers, cache=cache)
         row = Row(box)
         for method in methods:
             k = repeats[method]
-            old = store.reusable(box, method)[-k:] if store is not None else []
+            reuse = store is not None and method not in remeasure
+            old = store.reusable(box, method)[-k:] if reuse and store is not None else []
             for r in old:
                 numbers = {key: v for key, v in r.items() if isinstance(v, float | int)}
                 row.runs.setdefault(method, []).append(numbers)
                 row.reused.setdefault(method, []).append(r["when"])
                 log(f"  N={n} {method}: reusing the run of {r['when']} from {store.path}")
-            for i in range(len(old), k):
-                if row.runs.get(method) and _took(method, row.runs[method][0]) > REPEAT_BELOW_S:
+        wanted = dict(repeats)
+        for _turn in range(max((repeats[m] for m in methods), default=0)):
+            for method in methods:
+                done = row.runs.setdefault(method, [])
+                if len(done) >= wanted[method]:
+                    continue
+                if done and _took(method, done[0]) > REPEAT_BELOW_S:
+                    wanted[method] = len(done)
                     log(f"  N={n} {method}: not repeated (a run takes over "
                         f"{REPEAT_BELOW_S:.0f} s)")
-                    break
+                    continue
                 r = run_measurement(method, box)
                 if store is not None:
                     store.add(box, method, r)
-                row.runs.setdefault(method, []).append(r)
-                log(f"  N={n} {method} run {i + 1}/{k}: " + ", ".join(
+                done.append(r)
+                log(f"  N={n} {method} run {len(done)}/{repeats[method]}: " + ", ".join(
                     f"{key}={v:.2f}" for key, v in r.items() if isinstance(v, float)))
         rows.append(row)
     return rows
@@ -399,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=Path,
                     help="keep measurements in this JSON file and reuse those of the same "
                          "inboxes (kbbxl's only at the same clean commit)")
+    ap.add_argument("--remeasure", default="",
+                    help="comma-separated methods measured again even when --runs holds runs "
+                         "of them (e.g. calamine, to take turns with a new kbbxl commit)")
     ap.add_argument("--measure", nargs=2, metavar=("METHOD", "ROOT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.measure:
@@ -419,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     methods = [m for m in args.methods.split(",") if m]
     store = RunStore.open(args.runs) if args.runs else None
-    rows = bench(sizes, repeats, profile, args.workers, log, methods, store=store)
+    rows = bench(sizes, repeats, profile, args.workers, log, methods, store=store,
+                 remeasure=[m for m in args.remeasure.split(",") if m])
     if set(methods) != set(METHODS):
         return 0  # a partial run: the per-run lines above are its result
     took = time.perf_counter() - started
