@@ -35,6 +35,7 @@ class CodeError(ValueError):
 
 
 _AXIS = r"(?P<axis>[A-Za-z]{2})"
+_AXIS_ORDER = {axis: i for i, axis in enumerate(AXES)}
 _TARGET_RE = re.compile(
     _AXIS + r"\s*/\s*P\s*H\s*\.?\s*(?P<goal>\d+)\s*\.\s*(?P<objective>\d+)\s*\.\s*(?P<n>\d+)",
     re.IGNORECASE,
@@ -61,7 +62,7 @@ def _check_axis(axis: str, text: str) -> str:
     return axis
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class TargetCode:
     """A performance-target code such as KE/PH.1.10.1 (axis, goal, objective, number)."""
 
@@ -79,7 +80,7 @@ class TargetCode:
         if not m:
             raise CodeError(f"'{text}' bir performans hedefi kodu değil (ör. KE/PH.1.1.1)")
         axis = _check_axis(m["axis"], raw)
-        return cls(list(AXES).index(axis), int(m["goal"]), int(m["objective"]), int(m["n"]), axis)
+        return cls(_AXIS_ORDER[axis], int(m["goal"]), int(m["objective"]), int(m["n"]), axis)
 
     def __str__(self) -> str:
         return f"{self.axis}/PH.{self.goal}.{self.objective}.{self.number}"

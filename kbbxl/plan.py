@@ -457,7 +457,7 @@ def _read_table(
     out = []
     for r, row in enumerate(rows[1:], start=2):
         raw = {k: (row[i] if i < len(row) else None) for k, i in index.items()}
-        rec = {k: clean_text(v) for k, v in raw.items()}
+        rec = dict(zip(raw, map(clean_text, raw.values()), strict=True))
         if not any(rec.values()):
             continue
         for k, i in index.items():
