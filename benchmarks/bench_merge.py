@@ -282,6 +282,17 @@ class Row:
     def read_validate(self) -> float:
         return statistics.median(r["read"] + r["validate"] for r in self.runs["kbbxl"])
 
+    def turns(self) -> list[float]:
+        """kbbxl's read+validate over the floor, turn by turn (the n-th kbbxl run against the
+        n-th calamine run, taken just before it): the ratio a drift of the machine's speed moves
+        least. Empty when either method's runs were reused (taken at other times)."""
+        if "kbbxl" in self.reused or "calamine" in self.reused:
+            return []
+        floor, kbbxl = self.runs.get("calamine", []), self.runs.get("kbbxl", [])
+        # a job over REPEAT_BELOW_S runs once: the turns are as many as the fewer runs
+        return [(k["read"] + k["validate"]) / c["read"]
+                for c, k in zip(floor, kbbxl, strict=False)]
+
 
 def bench(sizes: Sequence[int], repeats: dict[str, int], profile: str, workers: int,
           log: Callable[[str], None], methods: Sequence[str] = METHODS,
@@ -372,8 +383,12 @@ def ratio_lines(rows: Sequence[Row]) -> list[str]:
     for r in rows:
         rv, cal = r.read_validate, r.time("calamine")
         naive, total = r.time("naive"), r.time("kbbxl")
+        turns = r.turns()
+        by_turn = (f" (turn by turn: {', '.join(f'{t:.2f}x' for t in turns)})"
+                   if len(turns) > 1 else "")
         out.append(
-            f"N={r.box.n}: kbbxl read+validate / calamine read = {rv / cal:.2f}x (target <= 3x); "
+            f"N={r.box.n}: kbbxl read+validate / calamine read = {rv / cal:.2f}x{by_turn} "
+            "(target <= 3x); "
             f"kbbxl total / naive pandas = {total / naive:.3f} "
             f"(kbbxl {naive / total:.1f}x faster, target >= 4x); "
             f"peak memory {_mb(r.peak('kbbxl'))} (target < 1 GB at N=1.400)"

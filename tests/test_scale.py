@@ -125,6 +125,8 @@ def test_bench_runs_file_is_reused_per_inbox_and_kbbxl_commit(
     measured.clear()
     rows = run("abc")  # everything stored: nothing is measured again
     assert measured == [] and len(rows[0].runs["kbbxl"]) == 2
+    assert rows[0].turns() == []  # reused runs were not taken in turns with each other
+    assert "turn by turn" not in bench_merge.ratio_lines(rows)[0]
     assert set(rows[0].reused) == set(bench_merge.METHODS)
     rows = run("def")  # another kbbxl commit: only kbbxl is measured again
     assert measured == ["kbbxl"] * 2 and "kbbxl" not in rows[0].reused
@@ -135,6 +137,11 @@ def test_bench_runs_file_is_reused_per_inbox_and_kbbxl_commit(
     measured.clear()
     rows = run("def", ("calamine",))  # the floor measured again beside a stored kbbxl
     assert measured == ["calamine"] * 2 and "calamine" not in rows[0].reused
+    measured.clear()
+    rows = run("ghi", ("calamine",))  # both measured in turns: the ratio of each turn
+    assert measured == ["calamine", "kbbxl"] * 2
+    assert rows[0].turns() == [2.0, 2.0]
+    assert "= 2.00x (turn by turn: 2.00x, 2.00x) (target <= 3x)" in bench_merge.ratio_lines(rows)[0]
     # a job longer than REPEAT_BELOW_S is measured once
     monkeypatch.setattr(bench_merge, "REPEAT_BELOW_S", 2.0)
     measured.clear()
