@@ -69,6 +69,28 @@ def test_chunks_keep_file_order_and_balance() -> None:
     assert len(parts) >= 8 and max(len(p) for p in parts) <= pool.CHUNK_FILES
 
 
+def test_forked_workers_start_for_smaller_inboxes_than_spawned_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.delenv(pool.WORKERS_ENV, raising=False)
+    files = []
+    for i in range(2):
+        files.append(tmp_path / f"{i}.xlsx")
+        files[-1].write_bytes(b"x" * (pool.PARALLEL_BYTES_FORK // 2 + 1))
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    cpus = min(len(usable) if usable is not None else os.cpu_count() or 1, 2)
+    monkeypatch.setattr(pool, "_start_method", lambda: "fork")
+    assert pool.worker_count(files) == cpus
+    assert pool.worker_count(files[:1]) == 1  # one file: nothing to share
+    files[1].write_bytes(b"x")
+    assert pool.worker_count(files) == 1  # too small to repay even a fork
+    files[1].write_bytes(b"x" * (pool.PARALLEL_BYTES_FORK // 2 + 1))
+    monkeypatch.setattr(pool, "_start_method", lambda: "spawn")
+    assert pool.worker_count(files) == 1  # spawned workers import everything again
+
+
 def test_the_largest_chunks_go_first(tmp_path: Path) -> None:
     sizes = [3, 50, 7, 50, 1]
     parts = []
