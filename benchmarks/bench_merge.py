@@ -21,7 +21,8 @@ counts the stored measurements of the same inbox towards its repeats: a national
 (the naive pipeline alone takes most of an hour at N=1.400) survives an interruption, and
 kbbxl can be re-measured after a change without re-timing the pipelines it is compared with.
 A stored kbbxl measurement is reused only if it was taken at the same kbbxl commit with a
-clean tree; the table names every reused measurement and when it was taken.
+clean tree; the table names every reused measurement and when it was taken. --remeasure
+calamine measures the floor again beside a new kbbxl instead of reusing it.
 """
 
 from __future__ import annotations
@@ -311,8 +312,8 @@ def bench(sizes: Sequence[int], repeats: dict[str, int], profile: str, workers: 
         row = Row(box)
         for method in methods:
             k = repeats[method]
-            reuse = store is not None and method not in remeasure
-            old = store.reusable(box, method)[-k:] if reuse and store is not None else []
+            old = (store.reusable(box, method)[-k:]
+                   if store is not None and method not in remeasure else [])
             for r in old:
                 numbers = {key: v for key, v in r.items() if isinstance(v, float | int)}
                 row.runs.setdefault(method, []).append(numbers)
