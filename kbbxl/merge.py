@@ -379,8 +379,8 @@ def write_outputs(result: MergeResult, output: str | Path | None = None, *, forc
     An existing master is first copied to master.yedek-<time>.xlsx unless `force`; the new
     one replaces it atomically, so an interrupted run leaves the old master in place.
     """
+    from kbbxl.bulk import collector_paused
     from kbbxl.master import write_master
-    from kbbxl.pool import collector_paused
 
     copies = write_returned_copies(result) if returned else ((), ())
     if strict and not result.valid:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kbbxl.bulk import collector_paused
 from kbbxl.errors import Location, PlanError
 from kbbxl.model import (
     AXES,
@@ -272,7 +273,11 @@ def _cell(col: int, row: int) -> str:
 
 def read_plan(path: str | Path) -> Program:
     """Read a plan workbook; PlanError lists every problem with file, sheet and cell."""
-    path = Path(path)
+    with collector_paused():  # a national plan: ~1 million objects, none in a cycle
+        return _read_plan(Path(path))
+
+
+def _read_plan(path: Path) -> Program:
     problems = _Problems(path.name)
     if not path.is_file():
         raise PlanError([(Location(str(path)), "plan dosyası bulunamadı")])

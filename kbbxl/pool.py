@@ -18,12 +18,12 @@ import pickle
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from kbbxl.bulk import collector_paused
 from kbbxl.checks import FormCheck, check_forms
 from kbbxl.model import Program
 from kbbxl.raw import RawForm
@@ -69,23 +69,6 @@ def slim(check: FormCheck) -> FormCheck:
     form = check.form
     light = RawForm(form.path, form.meta, [], list(form.findings), form.fingerprint)
     return replace(check, form=light)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for a bulk step, back as it was afterwards.
-
-    Reading forms and writing the master create millions of small acyclic objects (freed by
-    reference counting); each of them counts towards collections that walk the whole heap,
-    which cost a quarter of such a step's time. Cycles made meanwhile wait until its end.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read_and_check(program: Program, paths: Sequence[Path],

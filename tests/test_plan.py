@@ -122,3 +122,28 @@ def test_not_a_workbook(tmp_path):
     path = tmp_path / "plan.xlsx"
     path.write_text("merhaba")
     assert _problems(path) == [("plan.xlsx", "", "", "dosya bir .xlsx çalışma kitabı değil")]
+
+
+def test_reading_a_plan_pauses_the_collector_and_restores_it(example_dir, monkeypatch,
+                                                              tmp_path):
+    import gc
+
+    from kbbxl import plan
+
+    seen = []
+    real = plan._read_table
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plan, "_read_table", spy)
+    assert gc.isenabled()
+    read_plan(example_dir / "plan.xlsx")
+    assert seen and not any(seen)  # paused while its objects are made
+    assert gc.isenabled()
+    path = tmp_path / "plan.xlsx"
+    path.write_text("merhaba")
+    with pytest.raises(PlanError):
+        read_plan(path)
+    assert gc.isenabled()  # back on after a refused plan too
