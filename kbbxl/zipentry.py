@@ -16,6 +16,8 @@ import zipfile
 import zlib
 from typing import Any
 
+from zlib_ng import zlib_ng  # zlib's interface; inflate ~1,5x and CRC-32 ~2x as fast as zlib
+
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile.structFileHeader
 _LOCAL_MAGIC = b"PK\x03\x04"
 #: flag bits zipfile refuses or needs a password for: encrypted, patched data, strong encryption
@@ -80,11 +82,14 @@ def read_entry(raw: bytes, info: zipfile.ZipInfo) -> bytes | None:
     if info.compress_type == zipfile.ZIP_STORED:
         data = raw[begin:end][:size]
     else:
-        inflater = zlib.decompressobj(-15)
-        data = inflater.decompress(raw[begin:end], size + 1)
-        if len(data) > size:
-            data = data[:size]
-            _inflate_rest(inflater, info)
-    if zlib.crc32(data) != info.CRC:
+        try:
+            inflater = zlib_ng.decompressobj(-15)
+            data = inflater.decompress(raw[begin:end], size + 1)
+            if len(data) > size:
+                data = data[:size]
+                _inflate_rest(inflater, info)
+        except zlib_ng.error as exc:  # as zipfile raises it (same codes and messages)
+            raise zlib.error(*exc.args) from None
+    if zlib_ng.crc32(data) != info.CRC:
         raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
     return data
