@@ -34,6 +34,7 @@ class Grid(list):  # type: ignore[type-arg]
         super().__init__(rows)
         self.xml = xml or {}
         self._anchors: dict[str, list[tuple[int, int]]] | None = None
+        self._marks: tuple[dict[str, XmlCell], set[str], set[int]] | None = None
 
     def anchors(self) -> dict[str, list[tuple[int, int]]]:
         """Anchor key → (row, col) of every text in the leftmost columns, in reading order.
@@ -57,6 +58,14 @@ class Grid(list):  # type: ignore[type-arg]
                         index.setdefault(key, []).append((r, c))
             self._anchors = index
         return self._anchors
+
+    def marks(self) -> tuple[set[str], set[int]]:
+        """(columns holding a formula or an error value, error_rows()) of the current xml:
+        asked for by each table of the card."""
+        if self._marks is None or self._marks[0] is not self.xml:
+            columns = {ref.rstrip("0123456789") for ref in self.xml}
+            self._marks = (self.xml, columns, self.error_rows() if self.xml else set())
+        return self._marks[1], self._marks[2]
 
     def error_rows(self) -> set[int]:
         """0-based rows holding an error value (calamine shows those cells as empty)."""
@@ -200,7 +209,7 @@ def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str
     out = []
     xml = grid.xml
     # the columns holding a formula or an error value somewhere (a card's total column)
-    marked = {ref.rstrip("0123456789") for ref in xml}
+    marked, errors = grid.marks()
     columns = [(key, c, _col_name(c), key in skip, _col_name(c) in marked)
                for key, c in cols.items()]
     content = [c for _key, c, _letters, skipped, _marked in columns if not skipped]
@@ -208,7 +217,6 @@ def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str
     # texts only is blank, told in C
     lo, hi = (min(content), max(content) + 1) if content else (0, 0)
     side_by_side = hi - lo == len(content)
-    errors = grid.error_rows() if xml else set()
     height = len(grid)
     width = max(cols.values(), default=-1) + 1
     for r in range(first, stop):
