@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from broken import Kit, make_kit
 
-from kbbxl import pool
+from kbbxl import bulk, pool
 from kbbxl.merge import merge_inbox
 
 
@@ -104,13 +104,13 @@ def test_collector_paused_restores_the_collector_as_it_was() -> None:
     import gc
 
     assert gc.isenabled()
-    with pytest.raises(ValueError), pool.collector_paused():
+    with pytest.raises(ValueError), bulk.collector_paused():
         assert not gc.isenabled()
         raise ValueError
     assert gc.isenabled()
     gc.disable()
     try:
-        with pool.collector_paused():
+        with bulk.collector_paused():
             assert not gc.isenabled()
         assert not gc.isenabled()  # a caller's own pause is left alone
     finally:
