@@ -37,13 +37,15 @@ class Grid(list):  # type: ignore[type-arg]
         self._marks: tuple[dict[str, XmlCell], set[str], set[int]] | None = None
 
     def anchors(self) -> dict[str, list[tuple[int, int]]]:
-        """Anchor key → (row, col) of every text in the leftmost columns, in reading order.
+        """Anchor key → (row, col) of every text in the leftmost columns that is one of the
+        form's labels (_anchor_labels), in reading order.
 
         Built once per sheet: a card is searched for a dozen anchors, and normalizing every
         cell for each search was most of the time of reading a form."""
         if self._anchors is None:
             index: dict[str, list[tuple[int, int]]] = {}
             keys = _ANCHOR_KEYS
+            labels = _anchor_labels()
             for r, row in enumerate(self):
                 left = row[:_ANCHOR_SCAN_COLS]
                 if left.count("") == len(left):
@@ -53,9 +55,12 @@ class Grid(list):  # type: ignore[type-arg]
                         key = keys.get(v)
                         if key is None:
                             key = form.anchor_key(v)
+                            if key not in labels:
+                                key = ""  # a name, a unit ...: no anchor
                             if len(v) <= _MEMO_TEXT:
                                 keys.keep(v, key)
-                        index.setdefault(key, []).append((r, c))
+                        if key:
+                            index.setdefault(key, []).append((r, c))
             self._anchors = index
         return self._anchors
 
@@ -79,8 +84,18 @@ class Grid(list):  # type: ignore[type-arg]
 
 _A1 = re.compile(r"[A-Z]{1,3}(\d+)")
 
-#: form.anchor_key of texts seen, and the form's column classifiers' answers: every card of
-#: every form repeats its labels and titles (bounded: short texts only, cleared when full)
+@lru_cache(maxsize=1)
+def _anchor_labels() -> frozenset[str]:
+    """form.anchor_key of every label a card is searched for (Grid.anchors indexes only
+    these: the names and units of a form are most of the texts in its leftmost columns)."""
+    lab = form.L()
+    texts = [*lab["header"].values(), *lab["indicators"].values(), *lab["activities"].values()]
+    return frozenset(form.label_key(t) for t in texts)
+
+
+#: form.anchor_key of texts seen ("" for one that is no label), and the form's column
+#: classifiers' answers: every card of every form repeats its labels and titles (bounded:
+#: short texts only, cleared when full)
 _ANCHOR_KEYS = Memo(20_000)
 _CLASSES = Memo(20_000)
 _MEMO_TEXT = 200
@@ -155,7 +170,10 @@ def _find_row(
 ) -> tuple[int, int] | None:
     """(row, col) of the first cell in the leftmost columns whose text is the anchor."""
     stop = len(grid) if stop is None else min(stop, len(grid))
-    for r, c in grid.anchors().get(form.label_key(label), ()):
+    key = form.label_key(label)
+    if key not in _anchor_labels():
+        raise ValueError(f"not one of the form's labels: {label!r}")
+    for r, c in grid.anchors().get(key, ()):
         if r >= stop:
             break
         if r >= start:
@@ -188,10 +206,28 @@ def _read_header(grid: Grid, sheet: str, stop: int, card: RawCard,
 
 def _columns(grid: Grid, rows: Sequence[int], classify: Any) -> tuple[dict[str, int], list[str]]:
     """Column keys of a table's title rows (later rows win, e.g. the economic codes row)."""
+    title_rows = [grid[r] if 0 <= r < len(grid) else [] for r in reversed(rows)]
+    # every card of every form has the same title rows: the answer is kept for rows of short
+    # texts (only texts: 1, 1.0 and True would be equal keys)
+    key = (classify, *map(tuple, title_rows))
+    found = _TITLE_ROWS.get(key)
+    if found is None:
+        found = _classify_columns(title_rows, classify)
+        texts = [v for row in title_rows for v in row]
+        if all(type(v) is str for v in texts) and sum(map(len, texts)) <= 4 * _MEMO_TEXT:
+            _TITLE_ROWS.keep(key, found)
+    return dict(found[0]), list(found[1])
+
+
+#: _classify_columns' answers by title rows (bounded)
+_TITLE_ROWS = Memo(256)
+
+
+def _classify_columns(title_rows: list[list[Any]], classify: Any
+                      ) -> tuple[dict[str, int], list[str]]:
     cols: dict[str, int] = {}
     titles: dict[int, str] = {}
-    width = max((len(grid[r]) for r in rows), default=0)
-    title_rows = [grid[r] if 0 <= r < len(grid) else [] for r in reversed(rows)]
+    width = max((len(row) for row in title_rows), default=0)
     for c in range(width):
         for row in title_rows:
             text = row[c] if c < len(row) else None

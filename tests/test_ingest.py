@@ -231,3 +231,41 @@ def test_the_readers_cell_constructor_makes_the_same_frozen_cell(args):
     assert vars(made) == vars(plain)
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.value = 2  # type: ignore[misc]
+
+
+def test_the_anchor_index_holds_the_forms_labels_only():
+    from kbbxl.ingest import Grid, _find_row
+
+    lab = form.L()
+    grid = Grid([
+        ["", "", ""],
+        ["  performans   Hedefi ", "Performans Hedefi yazısı"],
+        [1.0, "Kavşak yapımı", "Adet"],
+        ["Sıra", lab["activities"]["name"]],
+    ])
+    assert set(grid.anchors()) == {form.label_key(lab["header"]["target"]),
+                                   form.label_key(lab["activities"]["seq"]),
+                                   form.label_key(lab["activities"]["name"])}
+    assert _find_row(grid, lab["header"]["target"]) == (1, 0)  # case and spacing ignored
+    assert _find_row(grid, lab["activities"]["name"], 2) == (3, 1)
+    assert _find_row(grid, lab["activities"]["grand_total"]) is None
+    with pytest.raises(ValueError):
+        _find_row(grid, "Kavşak yapımı")  # a name is never searched for as an anchor
+
+
+def test_title_rows_are_classified_once_and_each_answer_is_a_copy():
+    from kbbxl.ingest import Grid, _columns
+
+    titles = ["Sıra", "Performans Göstergeleri", "Ölçü Birimi", "2019", "2020*",
+              "2021 Yılı Hedefi"]
+    grid = Grid([titles])
+    cols, found = _columns(grid, [0], form.classify_indicator_header)
+    assert cols == {"seq": 0, "name": 1, "unit": 2, "past2": 3, "past1": 4, "goal": 5}
+    assert found == titles
+    cols["seq"], found[0] = 9, "x"  # the caller's to change: the kept answer is not
+    assert _columns(grid, [0], form.classify_indicator_header) == (
+        {"seq": 0, "name": 1, "unit": 2, "past2": 3, "past1": 4, "goal": 5}, titles)
+    # 1, 1.0 and True are equal keys: numbers in a title row are not answered from the memo
+    for number, text in ((1, "1"), (1.0, "1.0"), (True, "True")):
+        assert _columns(Grid([[number, "Sıra"]]), [0], lambda v: v and str(v)) == (
+            {text: 0, "Sıra": 1}, [text, "Sıra"])
