@@ -22,6 +22,7 @@ from kbbxl.memo import Memo
 from kbbxl.model import CodeError, canonical_target_code
 from kbbxl.raw import Cell, Finding, RawCard, RawForm, RawRow, new_cell
 from kbbxl.safety import Inspection, finding
+from kbbxl.text import EXCEL_CELL_LIMIT
 
 
 class Grid(list):  # type: ignore[type-arg]
@@ -241,7 +242,13 @@ def _classify_columns(title_rows: list[list[Any]], classify: Any
     return cols, [titles[c] for c in sorted(titles)]
 
 
-def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str]) -> list[RawRow]:
+def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str],
+          suspect: list[RawRow] | None = None) -> list[RawRow]:
+    """The rows first..stop-1 that hold something outside the `skip` columns.
+
+    suspect: receives the rows holding a text that cellscan.checked_text must see (over
+    Excel's limit or not printable), so that it does not walk every cell of the card again.
+    """
     out = []
     xml = grid.xml
     # the columns holding a formula or an error value somewhere (a card's total column)
@@ -274,17 +281,34 @@ def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str
         number = str(r + 1)
         cells = {}
         empty = True  # numbering and a formula total do not make a row
+        odd_text = False
         for key, c, letters, skipped, in_xml in columns:
             v = row[c]
             if v == "":  # as _value: calamine's empty text is no value
                 v = None
             ref = letters + number
-            cell = _make_cell(xml, ref, v) if in_xml else new_cell(v, ref)
+            if in_xml:
+                cell = _make_cell(xml, ref, v)
+                v = cell.value
+                if cell.error and not skipped:
+                    empty = False
+            else:
+                cell = new_cell(v, ref)
             cells[key] = cell
-            if empty and not skipped and (cell.error or not _is_blank(cell.value)):
+            if v is None:
+                continue
+            if isinstance(v, str):
+                if not v.isprintable() or len(v) > EXCEL_CELL_LIMIT:
+                    odd_text = True
+                if empty and not skipped and v.strip():
+                    empty = False
+            elif empty and not skipped:
                 empty = False
         if not empty:
-            out.append(RawRow(r + 1, cells))
+            raw = RawRow(r + 1, cells)
+            out.append(raw)
+            if odd_text and suspect is not None:
+                suspect.append(raw)
     return out
 
 
@@ -302,6 +326,7 @@ def read_card(
     ind_lab, act_lab = form.L()["indicators"], form.L()["activities"]
     card = RawCard(sheet=sheet, target="")
     inputs: list[str | None] = []  # input areas as found, for kbbxl.cellscan's checks
+    suspect: list[RawRow] = []  # rows with a text for cellscan.checked_text (see _rows)
     ind = _find_row(grid, ind_lab["name"])
     act = _find_row(grid, act_lab["name"], 0 if ind is None else ind[0] + 1)
     top = min(x[0] for x in (ind, act, (len(grid), 0)) if x is not None)
@@ -327,7 +352,7 @@ def read_card(
             findings.append(finding("column-missing", sheet, _ref(ind[0], 0),
                                     column=_title(ind_lab, k, year)))
         stop = act[0] if act is not None else len(grid)
-        card.indicators = _rows(grid, ind[0] + 1, stop, cols, {"seq"})
+        card.indicators = _rows(grid, ind[0] + 1, stop, cols, {"seq"}, suspect)
         inputs.append(cellscan.area(ind[0] + 1, stop - 1,
                                   [c for k, c in cols.items() if k in form.INDICATOR_INPUTS]))
 
@@ -356,13 +381,13 @@ def read_card(
             card.totals = RawRow(total[0] + 1, {
                 k: _cell(grid, total[0], c) for k, c in cols.items() if k not in ("seq", "name")
             })
-        card.activities = _rows(grid, first, stop, cols, {"seq", "total"})
+        card.activities = _rows(grid, first, stop, cols, {"seq", "total"}, suspect)
         inputs.append(cellscan.area(first, stop - 1,
                                   [c for k, c in cols.items() if k not in ("seq", "total")]))
 
     if grid.scan is not None:
         findings.extend(cellscan.cell_findings(grid.scan, filter(None, inputs), errors=False))
-    findings.extend(cellscan.checked_text([*card.indicators, *card.activities], sheet))
+    findings.extend(cellscan.checked_text(suspect, sheet))
     structure = form.card_structure(sheet, header, ind_titles, act_titles)
     return card, structure
 
