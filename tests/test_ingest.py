@@ -266,6 +266,9 @@ def test_title_rows_are_classified_once_and_each_answer_is_a_copy():
     assert _columns(grid, [0], form.classify_indicator_header) == (
         {"seq": 0, "name": 1, "unit": 2, "past2": 3, "past1": 4, "goal": 5}, titles)
     # 1, 1.0 and True are equal keys: numbers in a title row are not answered from the memo
+    def by_text(v):
+        return v and str(v)
+
     for number, text in ((1, "1"), (1.0, "1.0"), (True, "True")):
-        assert _columns(Grid([[number, "Sıra"]]), [0], lambda v: v and str(v)) == (
+        assert _columns(Grid([[number, "Sıra"]]), [0], by_text) == (
             {text: 0, "Sıra": 1}, [text, "Sıra"])
