@@ -293,6 +293,13 @@ def area(first_row: int, last_row: int, cols: Iterable[int]) -> str | None:
     return f"{col_name(min(cols))}{first_row + 1}:{col_name(max(cols))}{last_row + 1}"
 
 
+def text_to_check(value: str) -> bool:
+    """Whether checked_text has something to say about a text: over Excel's limit, or not
+    printable (control characters are not). A reader may give checked_text only the rows
+    holding such a text."""
+    return len(value) > EXCEL_CELL_LIMIT or not value.isprintable()
+
+
 def checked_text(rows: Iterable[RawRow], sheet: str) -> list[Finding]:
     """Text cells over Excel's limit (cut to it, an error) or with control characters (a warning).
 
@@ -303,7 +310,7 @@ def checked_text(rows: Iterable[RawRow], sheet: str) -> list[Finding]:
     for row in rows:
         for key, cell in list(row.cells.items()):
             value = cell.value
-            if not isinstance(value, str):
+            if not isinstance(value, str) or not text_to_check(value):
                 continue
             if len(value) > EXCEL_CELL_LIMIT:
                 found.append(finding("text-too-long", sheet, cell.ref, value[:40] + "...",

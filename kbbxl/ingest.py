@@ -17,12 +17,11 @@ from typing import Any
 import python_calamine
 
 from kbbxl import cellscan, form
-from kbbxl.cellscan import SheetXml, XmlCell, scan_sheets
+from kbbxl.cellscan import SheetXml, XmlCell, scan_sheets, text_to_check
 from kbbxl.memo import Memo
 from kbbxl.model import CodeError, canonical_target_code
 from kbbxl.raw import Cell, Finding, RawCard, RawForm, RawRow, new_cell
 from kbbxl.safety import Inspection, finding
-from kbbxl.text import EXCEL_CELL_LIMIT
 
 
 class Grid(list):  # type: ignore[type-arg]
@@ -246,8 +245,8 @@ def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str
           suspect: list[RawRow] | None = None) -> list[RawRow]:
     """The rows first..stop-1 that hold something outside the `skip` columns.
 
-    suspect: receives the rows holding a text that cellscan.checked_text must see (over
-    Excel's limit or not printable), so that it does not walk every cell of the card again.
+    suspect: receives the rows holding a text that cellscan.checked_text must see
+    (cellscan.text_to_check), so that it does not walk every cell of the card again.
     """
     out = []
     xml = grid.xml
@@ -298,7 +297,7 @@ def _rows(grid: Grid, first: int, stop: int, cols: dict[str, int], skip: set[str
             if v is None:
                 continue
             if isinstance(v, str):
-                if not v.isprintable() or len(v) > EXCEL_CELL_LIMIT:
+                if text_to_check(v):
                     odd_text = True
                 if empty and not skipped and v.strip():
                     empty = False
