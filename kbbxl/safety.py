@@ -316,8 +316,9 @@ def _read_xml_slow(data: bytes, info: zipfile.ZipInfo, stats: _Stats) -> tuple[s
             stats.string_part = info.filename
         elif tag == _CELL and elem.get("t") == "s":
             v = elem.find(_VALUE)
-            text = (v.text or "").strip() if v is not None else ""
-            if text.isdigit():
+            # as written: calamine reads " 3 " or a non-ASCII digit as string 0, silently
+            text = (v.text or "") if v is not None else ""
+            if _STRING_INDEX.fullmatch(text):
                 stats.max_string_index = max(stats.max_string_index, int(text))
             elif text:
                 return ("entry-corrupt", f"geçersiz metin hücresi {elem.get('r')}")
@@ -325,6 +326,8 @@ def _read_xml_slow(data: bytes, info: zipfile.ZipInfo, stats: _Stats) -> tuple[s
             elem.clear()
     return None
 
+
+_STRING_INDEX = re.compile("[0-9]+")
 
 _SLOW = ("", "")  # the fast path cannot tell: read the part element by element
 

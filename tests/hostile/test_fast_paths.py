@@ -192,6 +192,12 @@ MISLEADING: dict[str, tuple[Any, str | None]] = {
         lambda b: _cell(b, '<c r="{ref}" t="s" s="1"><v>999999</v></c>'), "entry-corrupt"),
     "string-type-inside-another-attribute": (
         lambda b: _cell(b, '<c r="{ref}" x=\' t="s"\'><v>999999</v></c>'), None),
+    # calamine reads an index it cannot parse as string 0: a space or a non-ASCII digit
+    # around the index must not pass as the number it looks like
+    "string-index-between-spaces": (
+        lambda b: _cell(b, '<c r="{ref}" t="s"><v> 3 </v></c>'), "entry-corrupt"),
+    "string-index-in-arabic-indic-digits": (
+        lambda b: _cell(b, '<c r="{ref}" t="s"><v>\u0663</v></c>'), "entry-corrupt"),
     "empty-string-cell-before-a-value": (
         lambda b: _cell(b, '<c r="{ref}" t="s"/><v>999999</v>'), None),
     "error-type-as-a-character-reference": (
