@@ -199,11 +199,11 @@ def run_measurement(method: str, box: synth.Inbox) -> dict[str, float]:
     done = threading.Event()
 
     def sample() -> None:
-        # Reading smaps_rollup of a 1 GB process takes ~12 ms of kernel time, charged to this
-        # thread: at full priority, four samples a second take ~5 % of a 2-core machine from
-        # a measurement that keeps both cores busy (kbbxl's workers), and nothing from one
-        # that uses one core (the floor), whose sampler runs on the idle core. At the lowest
-        # priority the sampler runs when a core is free and takes ~1 % of one otherwise.
+        # Reading smaps_rollup of an 850 MB process takes ~12 ms of kernel time, charged to
+        # this thread: at full priority, four samples a second took 11-16 s of CPU over a
+        # national kbbxl run (~5 % of a core), taken from its two busy workers, and nothing
+        # from the floor, which leaves a core idle for the sampler. At nice 19 the sampler
+        # gets a core when one is free and ~1.5 % of a busy one.
         nonlocal peak
         _lowest_priority()
         while not done.is_set():
