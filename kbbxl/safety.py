@@ -318,7 +318,7 @@ def _read_xml_slow(data: bytes, info: zipfile.ZipInfo, stats: _Stats) -> tuple[s
             v = elem.find(_VALUE)
             # as written: calamine reads " 3 " or a non-ASCII digit as string 0, silently
             text = (v.text or "") if v is not None else ""
-            if _STRING_INDEX.fullmatch(text):
+            if _INDEX_DIGITS.fullmatch(text):
                 stats.max_string_index = max(stats.max_string_index, int(text))
             elif text:
                 return ("entry-corrupt", f"geçersiz metin hücresi {elem.get('r')}")
@@ -327,7 +327,7 @@ def _read_xml_slow(data: bytes, info: zipfile.ZipInfo, stats: _Stats) -> tuple[s
     return None
 
 
-_STRING_INDEX = re.compile("[0-9]+")
+_INDEX_DIGITS = re.compile("[0-9]+")  # a shared-string index calamine reads as written
 
 _SLOW = ("", "")  # the fast path cannot tell: read the part element by element
 
