@@ -99,3 +99,28 @@ def test_a_target_made_of_a_parsed_code_keeps_the_parse() -> None:
     assert (target.goal_code, target.objective_code) == ("KE.1", "KE.1.10")
     plain = PerformanceTarget("KE/PH.1.10.2", "Yol", "ULASIM")
     assert plain.parsed is plain.parsed  # parsed once, then kept
+
+
+def test_card_data_pickles_as_columns_and_comes_back_equal() -> None:
+    """CardData crosses from the workers to the merge as columns (model._columns): every
+    field of every record must come back, sources included; rows without a source take
+    the plain way."""
+    import pickle
+
+    from kbbxl import model
+    from kbbxl.model import Activity, CardData, Indicator, Source
+
+    src = [Source("a.xlsx", "KE-PH.1.1.1", 10 + i) for i in range(3)]
+    data = CardData(
+        (Indicator("KE/PH.1.1.1", 1, "Gösterge", "Adet", 1.0, "-", 2.5, src[0]),
+         Indicator("KE/PH.1.1.1", 2, "İkinci", "Yüzde", None, None, 3.0, src[1])),
+        (Activity("KE/PH.1.1.1", 1, "Faaliyet", {"03": 5.0, "06": 0.0}, 1.5, src[2]),),
+    )
+    assert data.__reduce__()[0] is model._card_data
+    back = pickle.loads(pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
+    assert back == data
+    assert [type(r.source) for r in (*back.indicators, *back.activities)] == [Source] * 3
+    plain = CardData((Indicator("KE/PH.1.1.1", 1, "x", "Adet", None, None, 1.0),), ())
+    assert plain.__reduce__()[0] is CardData
+    assert pickle.loads(pickle.dumps(plain)) == plain
+    assert pickle.loads(pickle.dumps(CardData())) == CardData()
