@@ -74,9 +74,9 @@ def measure(chunks: list[list[CardData]], repeats: int) -> dict[str, tuple[float
     for name, payload in ways.items():
         items = [payload(c) for c in chunks]
         blobs = [pickle.dumps(x, pickle.HIGHEST_PROTOCOL) for x in items]
-        dump = _best(lambda: [pickle.dumps(x, pickle.HIGHEST_PROTOCOL)  # noqa: B023
-                              for x in items], repeats)  # noqa: B023
-        load = _best(lambda: [pickle.loads(b) for b in blobs], repeats)  # noqa: B023
+        dump = _best(lambda items=items: [pickle.dumps(x, pickle.HIGHEST_PROTOCOL)
+                                          for x in items], repeats)
+        load = _best(lambda blobs=blobs: [pickle.loads(b) for b in blobs], repeats)
         out[name] = (dump, load)
     return out
 

@@ -397,7 +397,8 @@ class CardData:
     def __reduce__(self) -> tuple[Any, ...]:
         # Worker processes send each form's rows to the merge (kbbxl.pool): as columns of
         # plain values they pickle in half the time of one reduce per record, and come back
-        # in two thirds of it (_records). Rows without a source take the plain way.
+        # in ~0.8 of it (_records; benchmarks/bench_transport.py). Rows without a source
+        # take the plain way.
         rows = (*self.indicators, *self.activities)
         if any(r.source is None for r in rows):
             return (CardData, (self.indicators, self.activities))
@@ -416,8 +417,8 @@ def _plain_fields(record: type) -> tuple[str, ...]:
 def _columns(record: type, rows: tuple[Any, ...]) -> _Columns:
     """Records (each with a Source) as columns: CardData.__reduce__."""
     values = list(zip(*map(attrgetter(*_plain_fields(record)), rows), strict=True))
-    sources = list(zip(*(attrgetter("file", "sheet", "row")(r.source) for r in rows),
-                       strict=True))
+    get_source = attrgetter(*_plain_fields(Source))
+    sources = list(zip(*map(get_source, (r.source for r in rows)), strict=True))
     return len(rows), values, sources
 
 
@@ -431,7 +432,9 @@ def _records(record: type, columns: _Columns) -> tuple[Any, ...]:
     n, values, source_values = columns
     if not n:
         return ()
-    set_file, set_sheet, set_row = Source.file.__set__, Source.sheet.__set__, Source.row.__set__
+    # Source's three fields set by name (a generic loop costs most of the gain); a field
+    # added to Source makes this unpacking fail instead of losing its value
+    set_file, set_sheet, set_row = (getattr(Source, f).__set__ for f in _plain_fields(Source))
     setters = [getattr(record, name).__set__ for name in _plain_fields(record)]
     set_source = record.source.__set__
     out = []
